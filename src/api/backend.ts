@@ -1,0 +1,85 @@
+// The backends the API needs, declared by the API (cmd binds them to the engine). Shapes are the wire shapes.
+import type { ContainerCreateBody, ContainerSummary } from '../spec/docker-api.ts';
+
+export interface StdioSink {
+  stdin: boolean;
+  onOutput(stream: 1 | 2, data: Buffer): void;
+  onEnd(): void;
+  bind?(stream: StdinTarget): void;
+}
+
+export interface StdinTarget {
+  writeStdin(data: Buffer): void;
+  closeStdin(): void;
+  close(): void;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+  time: string;
+}
+
+export interface ContainerRef {
+  Id: string;
+  Config: { Tty?: boolean; OpenStdin?: boolean };
+  State: { Running: boolean };
+}
+
+export interface ContainerBackend {
+  list(opts: { all?: boolean; limit?: number; filters?: string; sizes?: boolean }): ContainerSummary[];
+  create(body: ContainerCreateBody, opts: { name?: string }): Promise<{ Id: string; Warnings: string[] }>;
+  get(ref: string): ContainerRef;
+  inspect(ref: string): Record<string, unknown>;
+  start(ref: string): Promise<void>;
+  stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  kill(ref: string, signal?: string): Promise<void>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
+  rename(ref: string, name: string): Promise<void>;
+  prune(filters?: string): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
+  wait(ref: string, condition: 'not-running' | 'next-exit' | 'removed' | undefined, signal?: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null }>;
+  attach(ref: string, sink: StdioSink): Promise<void>;
+  detachPending(id: string, sink: StdioSink): void;
+  resize(ref: string, size: { height: number; width: number }): Promise<void>;
+  top(ref: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
+  logs(ref: string, opts: { follow: boolean; tail?: number; sinceNs?: bigint; untilNs?: bigint; stdout: boolean; stderr: boolean; signal: AbortSignal }): AsyncIterable<LogLine>;
+}
+
+export interface ExecBackend {
+  create(containerRef: string, cfg: Record<string, unknown>): { Id: string };
+  inspect(id: string): Record<string, unknown>;
+  get(id: string): { Config: { Tty?: boolean; AttachStdin?: boolean; DetachKeys?: string } };
+  start(id: string, opts: { detach: boolean; tty?: boolean }, sink?: StdioSink): Promise<{ attach: StdinTarget | null }>;
+  resize(id: string, size: { height: number; width: number }): Promise<void>;
+}
+
+export interface ImageBackendApi {
+  list(opts: { all?: boolean; filters?: string; digests?: boolean }): unknown[];
+  inspect(ref: string): unknown;
+  importRootfs(tar: NodeJS.ReadableStream, opts: { repoTag?: string; changes?: string[]; message?: string; signal?: AbortSignal }): Promise<string>;
+  tag(source: string, target: string): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; noPrune?: boolean }): Promise<{ Untagged?: string; Deleted?: string }[]>;
+  history?(ref: string): unknown[];
+}
+
+export interface SystemBackend {
+  info(): Promise<Record<string, unknown>>;
+  version(): Record<string, unknown>;
+}
+
+export interface Backends {
+  containers: ContainerBackend;
+  exec: ExecBackend;
+  images: ImageBackendApi;
+  system: SystemBackend;
+}
+
+export interface ApiLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}

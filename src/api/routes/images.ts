@@ -1,0 +1,58 @@
+// /images/* routes (the minimal store of the engine-foundation slice; pull arrives with the registry client).
+import { invalidArgument, notFound } from '../../base/errors.ts';
+import { boolParam, type Ctx, type Route } from '../server.ts';
+
+async function createImage(ctx: Ctx) {
+  const fromSrc = ctx.query.get('fromSrc');
+  const fromImage = ctx.query.get('fromImage');
+  if (fromSrc === null && !fromImage) throw invalidArgument('fromImage or fromSrc is required');
+  if (fromSrc === null) {
+    const tag = ctx.query.get('tag');
+    const ref = tag ? `${fromImage}:${tag}` : fromImage!.includes(':') ? fromImage! : `${fromImage}:latest`;
+    throw notFound(`pull access denied for ${fromImage}, repository does not exist or may require 'docker login': no registry reachable for ${ref}`, 'image_not_found');
+  }
+  if (fromSrc !== '-') throw invalidArgument(`importing from a URL is not supported yet: ${fromSrc}`);
+  const repo = ctx.query.get('repo') ?? '';
+  const tag = ctx.query.get('tag') ?? '';
+  const changes = ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
+  const repoTag = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
+  const id = await ctx.backends.images.importRootfs(ctx.bodyStream(), {
+    repoTag,
+    changes,
+    message: ctx.query.get('message') ?? undefined,
+    signal: ctx.signal,
+  });
+  ctx.status = 200;
+  ctx.res!.writeHead(200, { 'Content-Type': 'application/json' });
+  ctx.res!.end(JSON.stringify({ status: id }) + '\r\n');
+}
+
+async function tag(ctx: Ctx) {
+  const repo = ctx.query.get('repo');
+  if (!repo) throw invalidArgument('repository name is required');
+  const t = ctx.query.get('tag');
+  await ctx.backends.images.tag(ctx.params.name!, t ? `${repo}:${t}` : repo);
+  ctx.noContent(201);
+}
+
+export const imageRoutes: Route[] = [
+  {
+    method: 'GET', path: '/images/json', handler: (ctx) => ctx.json(200, ctx.backends.images.list({
+      all: boolParam(ctx.query, 'all'), filters: ctx.query.get('filters') ?? undefined, digests: boolParam(ctx.query, 'digests'),
+    })),
+  },
+  { method: 'POST', path: '/images/create', handler: createImage },
+  { method: 'GET', path: '/images/{name:.*}/json', handler: (ctx) => ctx.json(200, ctx.backends.images.inspect(ctx.params.name!)) },
+  {
+    method: 'GET', path: '/images/{name:.*}/history', handler: (ctx) => {
+      if (!ctx.backends.images.history) throw notFound('history is not available');
+      ctx.json(200, ctx.backends.images.history(ctx.params.name!));
+    },
+  },
+  { method: 'POST', path: '/images/{name:.*}/tag', handler: tag },
+  {
+    method: 'DELETE', path: '/images/{name:.*}', handler: async (ctx) => ctx.json(200, await ctx.backends.images.remove(ctx.params.name!, {
+      force: boolParam(ctx.query, 'force'), noPrune: boolParam(ctx.query, 'noprune'),
+    })),
+  },
+];

@@ -1,0 +1,81 @@
+// `docker ps --filter` semantics over container records.
+import { invalidArgument } from '../base/errors.ts';
+import type { ContainerRecord } from './container-record.ts';
+
+export type Filters = Record<string, string[]>;
+
+const ALLOWED = new Set(['status', 'name', 'id', 'label', 'label!', 'ancestor', 'exited', 'before', 'since', 'until', 'health', 'is-task', 'network', 'volume', 'publish', 'expose']);
+const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+
+/** Parses the API's `filters` query value: `{"k":["v"]}` or the legacy `{"k":{"v":true}}`. */
+export function parseFilters(raw: string | undefined): Filters {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidArgument(`invalid filter: ${raw}`, 'invalid_filter');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidArgument(`invalid filter: ${raw}`);
+  const out: Filters = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (Array.isArray(v)) out[k] = v.map(String);
+    else if (v && typeof v === 'object') out[k] = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
+    else throw invalidArgument(`invalid filter: ${raw}`);
+  }
+  return out;
+}
+
+function labelMatches(labels: Record<string, string>, expr: string): boolean {
+  const i = expr.indexOf('=');
+  if (i < 0) return expr in labels;
+  return labels[expr.slice(0, i)] === expr.slice(i + 1);
+}
+
+export function matchesFilters(
+  r: ContainerRecord,
+  f: Filters,
+  opts: { showAll: boolean; imageName?: (id: string) => string | undefined },
+): boolean {
+  for (const key of Object.keys(f)) {
+    if (!ALLOWED.has(key)) throw invalidArgument(`invalid filter '${key}'`, 'invalid_filter');
+  }
+  for (const s of f.status ?? []) {
+    if (!STATUSES.has(s)) {
+      throw invalidArgument(`invalid filter 'status=${s}'`, 'invalid_filter');
+    }
+  }
+  const hasStatusFilter = (f.status?.length ?? 0) > 0 || (f.exited?.length ?? 0) > 0;
+  if (!opts.showAll && !hasStatusFilter && !r.State.Running) return false;
+  if (f.status?.length && !f.status.includes(r.State.Status)) return false;
+  if (f.exited?.length) {
+    for (const e of f.exited) if (!/^-?\d+$/.test(e)) throw invalidArgument(`invalid filter 'exited=${e}'`);
+    if (r.State.Status !== 'exited' || !f.exited.map(Number).includes(r.State.ExitCode)) return false;
+  }
+  // name and id filters are partial matches (regexp for name in Docker; substring is the common use).
+  if (f.name?.length && !f.name.some((n) => safeRegex(n.replace(/^\//, '')).test(r.Name))) return false;
+  if (f.id?.length && !f.id.some((p) => r.Id.startsWith(p))) return false;
+  const labels = r.Config.Labels ?? {};
+  if (f.label?.length && !f.label.every((l) => labelMatches(labels, l))) return false;
+  if (f['label!']?.length && f['label!'].some((l) => labelMatches(labels, l))) return false;
+  if (f.ancestor?.length) {
+    const imageRef = r.Config.Image ?? '';
+    const hit = f.ancestor.some((a) => {
+      const bare = a.replace(/^sha256:/, '');
+      if (r.Image.replace(/^sha256:/, '').startsWith(bare) && /^[0-9a-f]+$/.test(bare)) return true;
+      const withTag = a.includes(':') ? a : `${a}:latest`;
+      const own = imageRef.includes(':') ? imageRef : `${imageRef}:latest`;
+      return own === withTag || opts.imageName?.(r.Image) === withTag;
+    });
+    if (!hit) return false;
+  }
+  return true;
+}
+
+function safeRegex(s: string): RegExp {
+  try {
+    return new RegExp(s);
+  } catch {
+    return new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  }
+}
