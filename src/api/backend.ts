@@ -63,6 +63,8 @@ export interface ImageBackendApi {
   tag(source: string, target: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noPrune?: boolean }): Promise<{ Untagged?: string; Deleted?: string }[]>;
   history?(ref: string): unknown[];
+  /** Berth extension: build a base image offline (e.g. busybox from the host's busybox-static). */
+  bootstrap(name: string): Promise<string>;
 }
 
 export interface SystemBackend {

@@ -17,7 +17,7 @@ import type { Snapshotter } from '../store/snapshot/snapshotter.ts';
 import { rotateIfNeeded } from '../logs/log-rotator.ts';
 import { readLogs, type LogEntry } from '../logs/log-reader.ts';
 import type { ContainerRuntime, AttachStream } from '../runtime/runtime.ts';
-import { buildSpec, type HostLimits, type SpecInput } from '../runtime/oci-spec.ts';
+import { buildSpec, specToJson, type HostLimits, type SpecInput } from '../runtime/oci-spec.ts';
 import { commandOf, mergeConfig, parseSignal, validateHostConfig, validateName } from './container-config.ts';
 import { ContainerStore, initialState, type ContainerRecord } from './container-record.ts';
 import { writeEtcFiles } from './etc-files.ts';
@@ -339,7 +339,7 @@ export class ContainerService {
         dnsOptions: rec.HostConfig.DnsOptions ?? [],
       });
       const spec = await buildSpec(this.specInput(rec, rootfs, etc), this.o.hostLimits);
-      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      await writeFile(join(bundle, 'config.json'), specToJson(spec));
       await this.o.runtime.cleanup(id);
       this.exitHandled.delete(id);
       const created = await this.o.runtime.create({

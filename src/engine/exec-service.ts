@@ -118,7 +118,15 @@ export class ExecService {
     delete proc.consoleSize;
     if (e.Config.WorkingDir) proc.cwd = e.Config.WorkingDir;
     if (e.Config.User) {
-      proc.user = await resolveUser(this.containers.rootfsPath(c.Id), e.Config.User);
+      const u = await resolveUser(this.containers.rootfsPath(c.Id), e.Config.User);
+      proc.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+      // HOME follows the exec user unless the caller set it (Docker does the same).
+      if (!(e.Config.Env ?? []).some((x) => x.startsWith('HOME='))) {
+        const envList = proc.env as string[];
+        const i = envList.findIndex((x) => x.startsWith('HOME='));
+        if (i >= 0) envList[i] = `HOME=${u.home}`;
+        else envList.push(`HOME=${u.home}`);
+      }
     }
     if (e.Config.Privileged) {
       const caps = (base.capabilities as Record<string, string[]> | undefined) ?? {};

@@ -11,7 +11,8 @@ export async function cgroupVersion(): Promise<'1' | '2'> {
   return controllers ? '2' : '1';
 }
 
-export const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' })[arch()] ?? arch();
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
+export const goArch = (): string => GO_ARCH[arch()] ?? arch();
 
 async function osName(): Promise<string> {
   const text = await readFile('/etc/os-release', 'utf8').catch(() => '');

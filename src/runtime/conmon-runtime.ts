@@ -49,6 +49,7 @@ export class ConmonRuntime implements ContainerRuntime {
   async create(opts: CreateOptions): Promise<CreateResult> {
     const { id, bundle } = opts;
     await this.cleanup(id);
+    await mkdir(join(this.paths.persistDir, id), { recursive: true, mode: 0o700 });
     // conmon opens the log with O_APPEND: a stale file would be continued, so the engine owns truncation.
     const args = [
       '--api-version', '1',
@@ -102,15 +103,21 @@ export class ConmonRuntime implements ContainerRuntime {
     const sync = child.stdio[3] as Readable;
     const start = child.stdio[4] as Writable;
     const attach = opts.attachPipe ? ((child.stdio as unknown[])[5] as Readable) : undefined;
+    start.on('error', () => {});
+    // The start pipe: podman writes it after moving conmon into its cgroup; we have nothing to do first.
+    start.end(Buffer.from([0]));
     const done = new Promise<void>((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve() : reject(internal(`conmon exited with ${code}`))));
     });
     done.catch(() => {});
-    return { pid: await this.readSyncPid(sync, opts.cwd, opts.signal, start), sync, start, attach, done };
+    const pid = await this.readSyncPid(sync, opts.cwd, opts.signal);
+    // conmon keeps its end open for the container's life: waiting for EOF would hang (findings §1).
+    sync.destroy();
+    return { pid, sync, start, attach, done };
   }
 
-  private readSyncPid(sync: Readable, bundle: string, signal: AbortSignal | undefined, start: Writable): Promise<number> {
+  private readSyncPid(sync: Readable, bundle: string, signal: AbortSignal | undefined): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       let buf = '';
       const onData = (chunk: Buffer) => {
@@ -137,7 +144,6 @@ export class ConmonRuntime implements ContainerRuntime {
         }
       });
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-      start.on('error', () => {});
     });
   }
 

@@ -53,7 +53,7 @@ export interface LinuxCapabilities {
 
 /**
  * `soft`/`hard` are numbers; `Infinity` stands for RLIM_INFINITY (2^64-1), which a JS number cannot hold exactly.
- * Serialise specs with `specToJson` (src/runtime/oci-spec.ts) so it is written as the exact integer.
+ * Entries built by buildSpec serialise it as the exact integer (hidden toJSON); `specToJson` covers any other spec.
  */
 export interface POSIXRlimit {
   type: string;

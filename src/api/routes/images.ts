@@ -35,7 +35,14 @@ async function tag(ctx: Ctx) {
   ctx.noContent(201);
 }
 
+async function bootstrap(ctx: Ctx) {
+  const name = ctx.query.get('name') ?? '';
+  if (!name) throw invalidArgument('name is required');
+  ctx.json(200, { Id: await ctx.backends.images.bootstrap(name) });
+}
+
 export const imageRoutes: Route[] = [
+  { method: 'POST', path: '/berth/bootstrap', handler: bootstrap },
   {
     method: 'GET', path: '/images/json', handler: (ctx) => ctx.json(200, ctx.backends.images.list({
       all: boolParam(ctx.query, 'all'), filters: ctx.query.get('filters') ?? undefined, digests: boolParam(ctx.query, 'digests'),

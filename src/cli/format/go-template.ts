@@ -9,6 +9,11 @@ export type TemplateFunc = (...args: unknown[]) => unknown;
 export interface TemplateOptions {
   /** Replace or add functions, e.g. the table-header variants that return their first argument. */
   funcs?: Record<string, TemplateFunc>;
+  /**
+   * What a field missing from a plain object yields: 'zero' (Go's default; prints "<no value>") or 'error' (Go's
+   * missingkey=error, which `docker inspect` uses: "map has no entry for key").
+   */
+  missingKey?: 'zero' | 'error';
 }
 
 // ---------------------------------------------------------------- lexer
@@ -83,14 +88,9 @@ function lex(src: string): Item[] {
         return t === undefined || isSpace(t) || '.,|:()'.includes(t) || src.startsWith('}}', at);
       };
       if (isSpace(c)) {
-        while (isSpace(src[p]) && !atRight(p)) p++;
-        if (p === start) p++; // a lone space before " -}}" belongs to the trim marker
-        if (atRight(p) !== 4 || p - start > 1 || !isSpace(src[start])) push('space', src.slice(start, p), start);
-        if (atRight(start) === 4) {
-          p = start; // let the trim marker be seen at the top of the loop
-          const r4 = atRight(p);
-          if (r4) continue;
-        }
+        // A space directly before "-}}" belongs to the trim marker (seen at the top of the loop).
+        while (isSpace(src[p]) && atRight(p) !== 4) p++;
+        push('space', src.slice(start, p), start);
         continue;
       }
       if (c === '"') {
@@ -189,6 +189,7 @@ type Arg =
 interface Cmd {
   args: Arg[];
   pos: number;
+  src: string;
 }
 
 interface Pipe {
@@ -201,8 +202,17 @@ interface Pipe {
 type Node =
   | { t: 'text'; text: string }
   | { t: 'action'; pipe: Pipe }
-  | { t: 'if' | 'with' | 'range'; pipe: Pipe; list: Node[]; elseList: Node[] | undefined }
+  | Control<'if'>
+  | Control<'with'>
+  | Control<'range'>
   | { t: 'break' | 'continue'; pos: number };
+
+interface Control<T extends string> {
+  t: T;
+  pipe: Pipe;
+  list: Node[];
+  elseList: Node[] | undefined;
+}
 
 type Terminator = { t: 'end' | 'else'; pos: number };
 
@@ -256,7 +266,7 @@ class Parser {
     const root: Node[] = [];
     while (this.peek().typ !== 'eof') {
       const n = this.textOrAction();
-      if ('t' in n && (n.t === 'end' || n.t === 'else')) this.fail(`unexpected {{${n.t}}}`, n.pos);
+      if (n.t === 'end' || n.t === 'else') this.fail(`unexpected {{${n.t}}}`, (n as Terminator).pos);
       root.push(n as Node);
     }
     return root;
@@ -291,7 +301,7 @@ class Parser {
         case 'continue':
           if (this.rangeDepth === 0) this.fail(`{{${it.val}}} outside {{range}}`, it.pos);
           this.expect('right', it.val);
-          return { t: it.val, pos: it.pos };
+          return { t: it.val as 'break' | 'continue', pos: it.pos };
         default:
           this.fail(`{{${it.val}}} is not supported`, it.pos);
       }
@@ -314,9 +324,9 @@ class Parser {
     if (context === 'range') this.rangeDepth--;
     let elseList: Node[] | undefined;
     if (next.t === 'else') {
-      const peek = this.peek();
+      const peek = this.peekNonSpace();
       if ((context === 'if' || context === 'with') && peek.typ === 'keyword' && peek.val === context) {
-        this.next();
+        this.nextNonSpace();
         elseList = [this.control(context)];
       } else {
         const [l, end] = this.itemList();
@@ -325,7 +335,7 @@ class Parser {
       }
     }
     this.vars.length = mark;
-    return { t: context, pipe, list, elseList };
+    return { t: context, pipe, list, elseList } as Node;
   }
 
   itemList(): [Node[], Terminator] {
@@ -372,7 +382,7 @@ class Parser {
             this.fail(`non executable command in pipeline stage ${k + 2}`, c.pos);
           }
         });
-        for (const v of pipe.decl) if (!pipe.isAssign) this.vars.push(v);
+        this.vars.push(...pipe.decl);
         return pipe;
       }
       switch (it.typ) {
@@ -388,7 +398,7 @@ class Parser {
   }
 
   command(): Cmd {
-    const cmd: Cmd = { args: [], pos: this.peekNonSpace().pos };
+    const cmd: Cmd = { args: [], pos: this.peekNonSpace().pos, src: '' };
     for (;;) {
       this.peekNonSpace();
       const a = this.operand();
@@ -400,6 +410,8 @@ class Parser {
       break;
     }
     if (cmd.args.length === 0) this.fail('empty command', cmd.pos);
+    const last = cmd.args[cmd.args.length - 1]!;
+    cmd.src = this.src.slice(cmd.pos, last.pos + last.src.length);
     return cmd;
   }
 
@@ -603,33 +615,45 @@ export function formatValue(v: unknown): string {
 /** What Go's fmt prints for the top-level result of an action: a nil interface is "<no value>". */
 const printable = (v: unknown): string => (v === undefined || v === null ? '<no value>' : formatValue(v));
 
-function toJsonable(v: unknown): unknown {
-  if (v === undefined || typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map((e) => (e === undefined ? null : toJsonable(e)));
-  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return v;
-  if (v instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const k of [...v.keys()].map(String).sort()) out[k] = toJsonable(v.get(k));
-    return out;
-  }
-  const o = v as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  // Plain objects keep their order: decoded API JSON already has Go's order (struct fields as declared, map keys
-  // sorted). Context objects marshal like docker's contexts: a map of their columns, keys sorted.
-  const keys = isPlainObject(o) ? Object.keys(o) : contextFields(o).sort();
-  for (const k of keys) out[k] = toJsonable(o[k]);
-  return out;
-}
-
-/** Go's encoding/json as docker's `json` template function uses it (HTML escaping off). */
-export function goJson(v: unknown): string {
-  const s = JSON.stringify(toJsonable(v)) ?? 'null';
+function quoteJson(s: string, html: boolean): string {
   // Go escapes U+2028/U+2029 unconditionally and replaces invalid UTF-16 (lone surrogates) with U+FFFD.
-  return s
+  let q = JSON.stringify(s)
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029')
-    .replace(/\\ud[89a-f][0-9a-f]{2}/g, '\ufffd');
+    .replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\ufffd');
+  if (html) q = q.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  return q;
 }
+
+function encodeJson(v: unknown, html: boolean): string {
+  if (v === undefined || v === null || typeof v === 'function' || typeof v === 'symbol') return 'null';
+  if (typeof v === 'string') return quoteJson(v, html);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map((e) => encodeJson(e, html)).join(',')}]`;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    return encodeJson((v as { toJSON: () => unknown }).toJSON(), html);
+  }
+  const member = (k: string, x: unknown, h: boolean) => `${quoteJson(k, h)}:${encodeJson(x, h)}`;
+  if (v instanceof Map) {
+    const keys = [...v.keys()].map(String).sort();
+    return `{${keys.map((k) => member(k, v.get(k), html)).join(',')}}`;
+  }
+  const o = v as Record<string, unknown>;
+  if (isPlainObject(o)) {
+    // Plain objects keep their order: decoded API JSON already has Go's order (struct fields as declared, map
+    // keys sorted). Like JSON.stringify, undefined and function members are left out.
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+    return `{${keys.map((k) => member(k, o[k], html)).join(',')}}`;
+  }
+  // Context objects marshal like docker's formatter contexts: a map of their columns, keys sorted, produced by
+  // json.Marshal and therefore HTML-escaped ("0.0.0.0:80-\u003e80/tcp").
+  const keys = contextFields(o).filter((k) => typeof o[k] !== 'function').sort();
+  return `{${keys.map((k) => member(k, o[k], true)).join(',')}}`;
+}
+
+/** Go's encoding/json as docker's `json` template function uses it (no HTML escaping of plain data). */
+export const goJson = (v: unknown): string => encodeJson(v, false);
 
 function truth(v: unknown): boolean {
   if (v === undefined || v === null) return false;
@@ -685,8 +709,10 @@ export function sprintf(format: string, args: unknown[]): string {
     const m = re.exec(format)!;
     last = re.lastIndex;
     const flags = m[1]!;
+    // A number, "*" (taken from the arguments), or absent; an empty precision ("%.f") means zero.
     const star = (spec: string | undefined): number | undefined => {
-      if (spec !== '*') return spec === undefined || spec === '' ? (spec === '' ? 0 : undefined) : Number(spec);
+      if (spec === undefined) return undefined;
+      if (spec !== '*') return Number(spec || '0');
       const a = args[argi++];
       return typeof a === 'number' ? Math.trunc(a) : undefined;
     };
@@ -745,7 +771,9 @@ export function sprintf(format: string, args: unknown[]): string {
       case 'x':
       case 'X': {
         if (typeof a === 'number' && Number.isInteger(a)) s = a.toString(16);
-        else if (typeof a === 'string') s = Buffer.from(a).toString('hex');
+        else if (typeof a === 'string') {
+          s = [...new TextEncoder().encode(a)].map((b) => b.toString(16).padStart(2, '0')).join('');
+        }
         else s = badVerb();
         if (verb === 'X') s = s.toUpperCase();
         numeric = typeof a === 'number';
@@ -940,12 +968,14 @@ class Continue {}
 class Exec {
   readonly src: string;
   readonly funcs: Record<string, FuncSpec>;
+  readonly missingKeyError: boolean;
   vars: { name: string; value: unknown }[] = [];
   out = '';
 
-  constructor(src: string, funcs: Record<string, FuncSpec>) {
+  constructor(src: string, funcs: Record<string, FuncSpec>, missingKeyError: boolean) {
     this.src = src;
     this.funcs = funcs;
+    this.missingKeyError = missingKeyError;
   }
 
   fail(node: { pos: number; src: string }, msg: string): never {
@@ -988,7 +1018,7 @@ class Exec {
     this.vars.length = mark;
   }
 
-  range(dot: unknown, n: Extract<Node, { t: 'range' }>): void {
+  range(dot: unknown, n: Control<'range'>): void {
     const m = this.vars.length;
     const v = this.pipeline(dot, n.pipe);
     const entries: [unknown, unknown][] = [];
@@ -1007,10 +1037,11 @@ class Exec {
     }
     const decl = n.pipe.decl;
     for (const [k, e] of entries) {
-      if (decl.length === 1) this.setVar(decl[0]!, e, n.pipe.isAssign);
+      const at = n.pipe.cmds[0]!;
+      if (decl.length === 1) this.setVar(decl[0]!, e, at);
       if (decl.length === 2) {
-        this.setVar(decl[0]!, k, n.pipe.isAssign);
-        this.setVar(decl[1]!, e, n.pipe.isAssign);
+        this.setVar(decl[0]!, k, at);
+        this.setVar(decl[1]!, e, at);
       }
       try {
         this.walk(e, n.list);
@@ -1022,15 +1053,15 @@ class Exec {
     this.vars.length = m;
   }
 
-  setVar(name: string, value: unknown, assign: boolean): void {
+  /** Updates the innermost binding (range declarations were already pushed by pipeline()). */
+  setVar(name: string, value: unknown, at: { pos: number; src: string }): void {
     for (let i = this.vars.length - 1; i >= 0; i--) {
       if (this.vars[i]!.name === name) {
-        // Declarations were pushed by pipeline(); both cases update the innermost binding.
         this.vars[i]!.value = value;
         return;
       }
     }
-    if (!assign) this.vars.push({ name, value });
+    this.fail(at, `undefined variable: ${name}`);
   }
 
   lookupVar(arg: Arg & { name: string }): unknown {
@@ -1042,7 +1073,7 @@ class Exec {
     let value: unknown = MISSING;
     for (const cmd of pipe.cmds) value = this.command(dot, cmd, value);
     for (const name of pipe.decl) {
-      if (pipe.isAssign) this.setVar(name, value, true);
+      if (pipe.isAssign) this.setVar(name, value, pipe.cmds[pipe.cmds.length - 1]!);
       else this.vars.push({ name, value });
     }
     return value;
@@ -1066,7 +1097,7 @@ class Exec {
         this.notAFunction(first, rest, final);
         return this.pipeline(dot, first.pipe);
       case 'fn':
-        return this.call(dot, first, rest, final);
+        return this.call(dot, first, rest, { final, at: cmd });
       case 'nil':
         this.fail(first, 'nil is not a command');
       case 'dot':
@@ -1091,9 +1122,9 @@ class Exec {
       case 'lit':
         return a.v;
       case 'fn':
-        return this.call(dot, a, [], MISSING);
+        return this.call(dot, a, [], { final: MISSING, at: a });
       default:
-        return this.command(dot, { args: [a], pos: a.pos }, MISSING);
+        return this.command(dot, { args: [a], pos: a.pos, src: a.src }, MISSING);
     }
   }
 
@@ -1124,7 +1155,10 @@ class Exec {
     if (Array.isArray(receiver)) this.fail(node, `can't evaluate field ${name} in type ${goTypeName(receiver)}`);
     let value: unknown;
     if (receiver instanceof Map) value = receiver.get(name);
-    else if (isPlainObject(receiver)) value = Object.hasOwn(receiver, name) ? receiver[name] : undefined;
+    else if (isPlainObject(receiver)) {
+      if (Object.hasOwn(receiver, name)) value = receiver[name];
+      else if (this.missingKeyError) this.fail(node, `map has no entry for key "${name}"`);
+    }
     else value = BLOCKED.has(name) ? undefined : (receiver as Record<string, unknown>)[name];
     if (typeof value === 'function') {
       // A method, like docker's {{.Label "com.example.key"}} on a context.
@@ -1136,16 +1170,22 @@ class Exec {
         this.fail(node, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    if (hasArgs) this.fail(node, `${name} has arguments but cannot be invoked as function`);
+    if (hasArgs) this.fail(node, `${name} is not a method but has arguments`);
     return value;
   }
 
-  call(dot: unknown, fn: Arg & { name: string }, args: Arg[], final: Final): unknown {
+  call(
+    dot: unknown,
+    fn: Arg & { name: string },
+    args: Arg[],
+    opts: { final: Final; at: { pos: number; src: string } },
+  ): unknown {
+    const { final, at } = opts;
     const spec = this.funcs[fn.name]!;
     const n = args.length + (final === MISSING ? 0 : 1);
     if (n < spec.min || n > spec.max) {
       const want = spec.min === spec.max ? `${spec.min}` : `at least ${spec.min}`;
-      this.fail(fn, `wrong number of args for ${fn.name}: want ${want} got ${n}`);
+      this.fail(at, `wrong number of args for ${fn.name}: want ${want} got ${n}`);
     }
     if (fn.name === 'and' || fn.name === 'or') {
       // Short-circuit: stop at the first falsy (and) or truthy (or) argument and return it.
@@ -1162,7 +1202,7 @@ class Exec {
       return spec.fn(...argv);
     } catch (e) {
       if (e instanceof FuncError || !(e instanceof Error && 'category' in e)) {
-        this.fail(fn, `error calling ${fn.name}: ${e instanceof Error ? e.message : String(e)}`);
+        this.fail(at, `error calling ${fn.name}: ${e instanceof Error ? e.message : String(e)}`);
       }
       throw e;
     }
@@ -1178,7 +1218,7 @@ export function compileTemplate(src: string, opts: TemplateOptions = {}): (data:
   for (const [name, fn] of Object.entries(opts.funcs ?? {})) funcs[name] = f(fn, 0, Infinity);
   const tree = new Parser(src, funcs).parse();
   return (data: unknown) => {
-    const ex = new Exec(src, funcs);
+    const ex = new Exec(src, funcs, opts.missingKey === 'error');
     ex.vars.push({ name: '$', value: data });
     ex.walk(data, tree);
     return ex.out;

@@ -121,7 +121,7 @@ export class OverlaySnapshotter implements Snapshotter {
         throw invalidArgument(`layer chain id mismatch: got ${chainId}, expected ${opts.chainId}`, 'digest_mismatch');
       }
       const existing = await this.readLayer(chainId);
-      if (existing) return { chainId, diffId: existing.diffId, size: existing.size };
+      if (existing) return { chainId, diffId: existing.diffId, size: existing.size, existed: true };
       await convertWhiteoutsForOverlay(join(tmp, 'diff'), res.whiteoutEntries, { signal: opts.signal });
       const size = await dirSize(join(tmp, 'diff'), { signal: opts.signal });
       const link = newLinkId();
@@ -137,7 +137,7 @@ export class OverlaySnapshotter implements Snapshotter {
         // A concurrent apply of the same layer committed first: use that one.
         if (code === 'EEXIST' || code === 'ENOTEMPTY') {
           const won = await this.readLayer(chainId);
-          if (won) return { chainId, diffId: won.diffId, size: won.size };
+          if (won) return { chainId, diffId: won.diffId, size: won.size, existed: true };
         }
         throw e;
       }
@@ -265,12 +265,12 @@ export class OverlaySnapshotter implements Snapshotter {
     return readdir(this.path('containers'));
   }
 
-  async graphDriverData(chainId: string | null): Promise<Record<string, string> | null> {
-    if (chainId === null) return null;
-    const [top, ...lowers] = await this.chain(chainId);
-    const dir = this.layerDir(top!.chainId);
+  graphDriverData(chain: readonly string[]): Record<string, string> | null {
+    if (chain.length === 0) return null;
+    const dir = this.layerDir(chain[chain.length - 1]!);
     const data: Record<string, string> = {};
-    if (lowers.length) data.LowerDir = lowers.map((l) => join(this.layerDir(l.chainId), 'diff')).join(':');
+    const lowers = chain.slice(0, -1).reverse();
+    if (lowers.length) data.LowerDir = lowers.map((c) => join(this.layerDir(c), 'diff')).join(':');
     data.MergedDir = join(dir, 'merged');
     data.UpperDir = join(dir, 'diff');
     data.WorkDir = join(dir, 'work');

@@ -25,5 +25,5 @@ export async function hashOnly(opts: ApplyLayerOptions, existing: LayerInfo): Pr
   if (diffId !== existing.diffId || chainIdOf(opts.parent, diffId) !== existing.chainId) {
     throw invalidArgument(`layer content does not match ${existing.chainId}: diffId ${diffId}`, 'digest_mismatch');
   }
-  return { chainId: existing.chainId, diffId, size: existing.size };
+  return { chainId: existing.chainId, diffId, size: existing.size, existed: true };
 }

@@ -75,6 +75,7 @@ export function snapshotterContract(label: string, open: (root: string) => Promi
       const r = await s.applyLayer({ parent: null, tar: Readable.from([baseTar]) });
       assert.equal(r.diffId, sha(baseTar));
       assert.equal(r.chainId, r.diffId);
+      assert.ok(!r.existed);
       assert.ok(r.size >= 'base\n'.length + 'to be deleted'.length);
       assert.equal(await s.hasLayer(r.chainId), true);
       assert.deepEqual(await s.layerInfo(r.chainId), { chainId: r.chainId, parent: null, diffId: r.diffId, size: r.size });
@@ -92,6 +93,7 @@ export function snapshotterContract(label: string, open: (root: string) => Promi
     it('re-applying an existing layer returns it without change, and checks a claimed chain id', async () => {
       const again = await s.applyLayer({ parent: null, tar: Readable.from([baseTar]) });
       assert.equal(again.chainId, sha(baseTar));
+      assert.equal(again.existed, true);
       const claimed = await s.applyLayer({ parent: null, chainId: sha(baseTar), tar: Readable.from([baseTar]) });
       assert.equal(claimed.chainId, sha(baseTar));
       await assert.rejects(

@@ -33,7 +33,7 @@ describe('overlayfs specifics', () => {
     assert.equal(stdout.toString().trim(), 'character special file 0:0');
     const attr = await run('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', join(diff, 'a')]);
     assert.equal(attr.stdout.toString(), 'y');
-    const data = await s.graphDriverData(child.chainId);
+    const data = s.graphDriverData([base.chainId, child.chainId]);
     assert.equal(data?.UpperDir, diff);
     assert.equal(data?.LowerDir, join(s.home, 'layers', base.chainId.slice(7), 'diff'));
   });

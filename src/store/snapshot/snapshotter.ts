@@ -29,6 +29,8 @@ export interface AppliedLayer {
   diffId: string;
   /** Bytes of content in the layer (Docker's layer Size). */
   size: number;
+  /** True when the layer was already there (nothing new was committed; undoing must not remove it). */
+  existed?: boolean;
 }
 
 export interface LayerInfo {
@@ -67,6 +69,6 @@ export interface Snapshotter {
   upperDir(key: string): string;
   /** Keys of all writable layers. */
   listContainers(): Promise<string[]>;
-  /** Docker's GraphDriver.Data for an image whose top layer is `chainId`. */
-  graphDriverData(chainId: string | null): Promise<Record<string, string> | null>;
+  /** Docker's GraphDriver.Data for an image with these layers (chain ids, bottom first). Pure path arithmetic. */
+  graphDriverData(chain: readonly string[]): Record<string, string> | null;
 }

@@ -116,7 +116,7 @@ export class VfsSnapshotter implements Snapshotter {
         throw invalidArgument(`layer chain id mismatch: got ${chainId}, expected ${opts.chainId}`, 'digest_mismatch');
       }
       const existing = await this.readLayer(chainId);
-      if (existing) return { chainId, diffId: existing.diffId, size: existing.size };
+      if (existing) return { chainId, diffId: existing.diffId, size: existing.size, existed: true };
       await applyWhiteoutsInPlace(rootfs, res.whiteoutEntries, res.names!, { signal: opts.signal });
       const total = await dirSize(rootfs, { signal: opts.signal });
       // A copy cannot tell this layer's bytes from its parents'; the growth is the closest honest number.
@@ -132,7 +132,7 @@ export class VfsSnapshotter implements Snapshotter {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EEXIST' || code === 'ENOTEMPTY') {
           const won = await this.readLayer(chainId);
-          if (won) return { chainId, diffId: won.diffId, size: won.size };
+          if (won) return { chainId, diffId: won.diffId, size: won.size, existed: true };
         }
         throw e;
       }
@@ -221,7 +221,7 @@ export class VfsSnapshotter implements Snapshotter {
     return readdir(join(this.home, 'containers'));
   }
 
-  async graphDriverData(_chainId: string | null): Promise<Record<string, string> | null> {
+  graphDriverData(_chain: readonly string[]): Record<string, string> | null {
     return null;
   }
 }

@@ -1,0 +1,98 @@
+// Which commands exist and under which names: management groups (container, image, system) and docker's
+// top-level shortcuts, each built fresh because a commander command can have only one parent.
+import type { BerthCommand } from './berth-command.ts';
+import type { Cli } from './cli.ts';
+import { attachCommand } from './commands/container/attach.ts';
+import { createCommand } from './commands/container/create.ts';
+import { execCommand } from './commands/container/exec.ts';
+import { killCommand } from './commands/container/kill.ts';
+import { logsCommand } from './commands/container/logs.ts';
+import { pauseCommand } from './commands/container/pause.ts';
+import { pruneCommand } from './commands/container/prune.ts';
+import { psCommand } from './commands/container/ps.ts';
+import { renameCommand } from './commands/container/rename.ts';
+import { restartCommand } from './commands/container/restart.ts';
+import { rmCommand } from './commands/container/rm.ts';
+import { runCommand } from './commands/container/run.ts';
+import { startCommand } from './commands/container/start.ts';
+import { stopCommand } from './commands/container/stop.ts';
+import { topCommand } from './commands/container/top.ts';
+import { unpauseCommand } from './commands/container/unpause.ts';
+import { waitCommand } from './commands/container/wait.ts';
+import { importCommand } from './commands/image/import.ts';
+import { imagesCommand } from './commands/image/ls.ts';
+import { rmiCommand } from './commands/image/rm.ts';
+import { tagCommand } from './commands/image/tag.ts';
+import { infoCommand } from './commands/system/info.ts';
+import { inspectCommand } from './commands/system/inspect.ts';
+import { versionCommand } from './commands/system/version.ts';
+
+type Make = () => BerthCommand;
+
+export interface CommandTable {
+  groups: { name: string; description: string; commands: Make[] }[];
+  topLevel: Make[];
+}
+
+export function commandTable(cli: Cli): CommandTable {
+  // Verbs shared verbatim between `berth container X` and `berth X`.
+  const shared = [
+    runCommand,
+    createCommand,
+    startCommand,
+    stopCommand,
+    restartCommand,
+    killCommand,
+    waitCommand,
+    renameCommand,
+    logsCommand,
+    attachCommand,
+    execCommand,
+    topCommand,
+    pauseCommand,
+    unpauseCommand,
+  ].map((f) => () => f(cli));
+  return {
+    groups: [
+      {
+        name: 'container',
+        description: 'Manage containers',
+        commands: [
+          ...shared,
+          () => psCommand(cli, 'ls', ['list', 'ps']),
+          () => rmCommand(cli, 'rm', ['remove']),
+          () => inspectCommand(cli, { only: 'container' }),
+          () => pruneCommand(cli),
+        ],
+      },
+      {
+        name: 'image',
+        description: 'Manage images',
+        commands: [
+          () => imagesCommand(cli, 'ls', ['list']),
+          () => rmiCommand(cli, 'rm', ['remove']),
+          () => importCommand(cli),
+          () => inspectCommand(cli, { only: 'image' }),
+          () => tagCommand(cli),
+        ],
+      },
+      {
+        name: 'system',
+        description: 'Manage Berth',
+        commands: [() => infoCommand(cli)],
+      },
+    ],
+    topLevel: [
+      ...shared,
+      () => psCommand(cli),
+      () => rmCommand(cli),
+      () => inspectCommand(cli),
+      () => imagesCommand(cli),
+      () => rmiCommand(cli),
+      () => importCommand(cli),
+      () => tagCommand(cli),
+      () => versionCommand(cli),
+      () => infoCommand(cli),
+    ],
+  };
+}

@@ -1,0 +1,17 @@
+// berth rename.
+import { renameContainer } from '../../../client/container-api.ts';
+import type { BerthCommand } from '../../berth-command.ts';
+import { newCommand, requireArgs } from '../../berth-command.ts';
+import { StatusError } from '../../cli-errors.ts';
+import type { Cli } from '../../cli.ts';
+import { bindAction } from '../../run-action.ts';
+
+export function renameCommand(cli: Cli): BerthCommand {
+  const cmd = newCommand({ name: 'rename', usage: 'CONTAINER NEW_NAME', description: 'Rename a container' });
+  return bindAction(cmd, cli, async (args, _f, c) => {
+    requireArgs(c, args, 2, 2);
+    const [old, name] = args as [string, string];
+    if (!name.trim()) throw new StatusError(1, 'Error: neither old nor new names may be empty');
+    await renameContainer(cli.client(), old.trim(), name.trim());
+  });
+}

@@ -1,0 +1,265 @@
+// berthd: wiring only. Parses flags, opens the stores, binds the engine to the API's backend interfaces.
+import { Command, Option } from 'commander';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { ApiServer } from '../api/server.ts';
+import type { Backends } from '../api/backend.ts';
+import { errorMessage, invalidArgument } from '../base/errors.ts';
+import { ContainerService } from '../engine/container-service.ts';
+import { ExecService } from '../engine/exec-service.ts';
+import { systemInfo, versionInfo } from '../engine/system-info.ts';
+import { ImageService } from '../image/image-service.ts';
+import { bootstrapBusybox } from '../image/bootstrap-busybox.ts';
+import { parseSize } from '../logs/log-rotator.ts';
+import { ConmonRuntime } from '../runtime/conmon-runtime.ts';
+import { readHostLimits } from '../runtime/oci-spec.ts';
+import { openSnapshotter } from '../store/snapshot/open-snapshotter.ts';
+import { createLogger, parseLevel } from './logger.ts';
+
+interface DaemonConfig {
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  logLevel: string;
+  storageDriver: 'overlayfs' | 'vfs' | 'auto';
+  cgroupParent: string;
+  logMaxSize: string;
+  logMaxFiles: number;
+  liveRestore: boolean;
+  runc: string;
+  conmon: string;
+  init: string;
+  bip?: string;
+  defaultSubnet?: string;
+}
+
+const DEFAULTS: DaemonConfig = {
+  host: 'unix:///run/berth.sock',
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  logLevel: 'info',
+  storageDriver: 'auto',
+  cgroupParent: '/berth',
+  logMaxSize: '10m',
+  logMaxFiles: 3,
+  liveRestore: true,
+  runc: '/usr/sbin/runc',
+  conmon: '/usr/bin/conmon',
+  init: '/usr/bin/tini-static',
+};
+
+/** daemon.json keys (Docker's spelling) → our config. */
+function fromFile(json: Record<string, unknown>): Partial<DaemonConfig> {
+  const out: Partial<DaemonConfig> = {};
+  const hosts = json.hosts as string[] | undefined;
+  if (hosts?.[0]) out.host = hosts[0];
+  if (typeof json['data-root'] === 'string') out.dataRoot = json['data-root'];
+  if (typeof json['exec-root'] === 'string') out.execRoot = json['exec-root'];
+  if (typeof json['log-level'] === 'string') out.logLevel = json['log-level'];
+  if (typeof json['storage-driver'] === 'string') out.storageDriver = json['storage-driver'] as DaemonConfig['storageDriver'];
+  if (typeof json['cgroup-parent'] === 'string') out.cgroupParent = json['cgroup-parent'];
+  if (typeof json['live-restore'] === 'boolean') out.liveRestore = json['live-restore'];
+  if (typeof json.bip === 'string') out.bip = json.bip;
+  const logOpts = json['log-opts'] as Record<string, string> | undefined;
+  if (logOpts?.['max-size']) out.logMaxSize = logOpts['max-size'];
+  if (logOpts?.['max-file']) out.logMaxFiles = Number(logOpts['max-file']);
+  return out;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('berthd')
+    .description('Berth daemon: serves the Docker Engine API on a unix socket')
+    .option('-H, --host <socket>', 'daemon socket to listen on (unix:///path)')
+    .option('--data-root <dir>', 'root of persistent state')
+    .option('--exec-root <dir>', 'root of runtime state (tmpfs)')
+    .option('-l, --log-level <level>', 'debug, info, warn, error')
+    .option('--config-file <file>', 'daemon configuration file (daemon.json format)', '/etc/berth/daemon.json')
+    .option('--bip <cidr>', 'default bridge network address')
+    .option('--default-subnet <cidr>', 'default bridge subnet')
+    .option('--storage-driver <name>', 'overlayfs, vfs or auto')
+    .option('--cgroup-parent <path>', 'parent cgroup of containers')
+    .option('--log-max-size <size>', 'rotate container logs at this size (e.g. 10m)')
+    .option('--log-max-files <n>', 'rotated container log files to keep')
+    .addOption(new Option('--no-live-restore', 'stop containers when the daemon shuts down'))
+    .version('Berth daemon 0.1.0', '-v, --version');
+  program.parse(argv, { from: 'user' });
+  const flags = program.opts();
+
+  let fileCfg: Partial<DaemonConfig> = {};
+  const cfgText = await readFile(flags.configFile, 'utf8').catch((e) => {
+    if (program.getOptionValueSource('configFile') === 'cli') throw new Error(`cannot read config file: ${errorMessage(e)}`);
+    return '';
+  });
+  if (cfgText) {
+    try {
+      fileCfg = fromFile(JSON.parse(cfgText));
+    } catch (e) {
+      throw new Error(`invalid config file ${flags.configFile}: ${errorMessage(e)}`);
+    }
+  }
+  const cfg: DaemonConfig = { ...DEFAULTS, ...fileCfg };
+  if (flags.host) cfg.host = flags.host;
+  if (flags.dataRoot) cfg.dataRoot = resolve(flags.dataRoot);
+  if (flags.execRoot) cfg.execRoot = resolve(flags.execRoot);
+  if (flags.logLevel) cfg.logLevel = flags.logLevel;
+  if (flags.storageDriver) cfg.storageDriver = flags.storageDriver;
+  if (flags.cgroupParent) cfg.cgroupParent = flags.cgroupParent;
+  if (flags.logMaxSize) cfg.logMaxSize = flags.logMaxSize;
+  if (flags.logMaxFiles) cfg.logMaxFiles = Number(flags.logMaxFiles);
+  if (flags.liveRestore === false) cfg.liveRestore = false;
+  cfg.bip = flags.bip ?? cfg.bip;
+  cfg.defaultSubnet = flags.defaultSubnet ?? cfg.defaultSubnet;
+
+  const log = createLogger(parseLevel(cfg.logLevel));
+  if (!cfg.host.startsWith('unix://')) throw new Error(`unsupported host ${cfg.host}: only unix:// sockets are served`);
+  const socketPath = cfg.host.slice('unix://'.length);
+  const logMaxSize = parseSize(cfg.logMaxSize);
+  if (!Number.isInteger(cfg.logMaxFiles) || cfg.logMaxFiles < 1) throw new Error('--log-max-files must be a positive integer');
+
+  await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+  const engineId = await engineIdentity(cfg.dataRoot);
+
+  const runtime = new ConmonRuntime({
+    runc: cfg.runc,
+    conmon: cfg.conmon,
+    runcRoot: join(cfg.execRoot, 'runc'),
+    socketDir: join(cfg.execRoot, 's'),
+    exitDir: join(cfg.execRoot, 'exits'),
+    persistDir: join(cfg.execRoot, 'conmon'),
+  });
+  await runtime.init();
+  const snapshotter = await openSnapshotter(join(cfg.dataRoot, 'storage'), cfg.storageDriver);
+  const images = await ImageService.open({ root: join(cfg.dataRoot, 'image'), snapshotter });
+  const containers = new ContainerService({
+    dataRoot: cfg.dataRoot,
+    execRoot: cfg.execRoot,
+    runtime,
+    exitDir: runtime.paths.exitDir,
+    images: {
+      resolve: (ref) => images.resolve(ref),
+      layerChainFor: (id) => images.layerChainFor(id),
+      familiarName: (id) => images.familiarName?.(id),
+    },
+    snapshotter,
+    hostLimits: await readHostLimits(),
+    cgroupParent: cfg.cgroupParent,
+    initPath: cfg.init,
+    log,
+    logMaxSize,
+    logMaxFiles: cfg.logMaxFiles,
+  });
+  await containers.init();
+  const execs = new ExecService({ containers, runtime, execRoot: cfg.execRoot, log });
+
+  const backends: Backends = {
+    containers: {
+      list: (o) => containers.list(o),
+      create: (b, o) => containers.create(b, o),
+      get: (r) => containers.get(r),
+      inspect: (r) => ({ ...containers.inspect(r), ExecIDs: nullIfEmpty(execs.idsFor(containers.get(r).Id)) }),
+      start: (r) => containers.start(r),
+      stop: (r, o) => containers.stop(r, o),
+      restart: (r, o) => containers.restart(r, o),
+      kill: (r, s) => containers.kill(r, s),
+      pause: (r) => containers.pause(r),
+      unpause: (r) => containers.unpause(r),
+      remove: async (r, o) => {
+        const id = containers.get(r).Id;
+        await containers.remove(r, o);
+        execs.dropContainer(id);
+      },
+      rename: (r, n) => containers.rename(r, n),
+      prune: (f) => containers.prune(f),
+      wait: (r, c, s) => containers.wait(r, c, s),
+      attach: (r, sink) => containers.attach(r, sink),
+      detachPending: (id, sink) => containers.detachPending(id, sink),
+      resize: (r, s) => containers.resize(r, s),
+      top: (r, a) => containers.top(r, a),
+      logs: (r, o) => containers.logs(r, o),
+    },
+    exec: {
+      create: (r, c) => execs.create(r, c as never),
+      inspect: (id) => execs.inspect(id),
+      get: (id) => execs.get(id),
+      start: (id, o, sink) => execs.start(id, o, sink),
+      resize: (id, s) => execs.resize(id, s),
+    },
+    images: {
+      list: (o) => images.list(o),
+      inspect: (r) => images.inspect(r),
+      importRootfs: (tar, o) => images.importRootfs(tar, o),
+      tag: (s, t) => images.tag(s, t),
+      remove: (r, o) => images.remove(r, { ...o, imageInUse: (id: string) => containers.imageInUse(id) }),
+      history: images.history ? (r) => images.history!(r) : undefined,
+      bootstrap: async (name) => {
+        if (name !== 'busybox' && !name.startsWith('busybox:')) {
+          throw invalidArgument(`unknown bootstrap image ${name}: supported: busybox`);
+        }
+        return bootstrapBusybox(images, { tag: name.includes(':') ? name : 'busybox:latest' });
+      },
+    },
+    system: {
+      version: () => versionInfo(),
+      info: async () => {
+        const all = containers.all();
+        return systemInfo({
+          id: engineId,
+          dataRoot: cfg.dataRoot,
+          driver: snapshotter.name,
+          runcPath: cfg.runc,
+          logMaxSize,
+          logMaxFiles: cfg.logMaxFiles,
+          counts: {
+            containers: all.length,
+            running: all.filter((c) => c.State.Running && !c.State.Paused).length,
+            paused: all.filter((c) => c.State.Paused).length,
+            stopped: all.filter((c) => !c.State.Running).length,
+            images: images.list({}).length,
+          },
+        });
+      },
+    },
+  };
+
+  const api = new ApiServer({ socketPath, backends, log });
+  await api.listen();
+  log.info('berthd listening', { socket: socketPath, dataRoot: cfg.dataRoot, driver: snapshotter.name });
+
+  let stopping = false;
+  const shutdown = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal: sig, liveRestore: cfg.liveRestore });
+    await api.close().catch(() => {});
+    if (!cfg.liveRestore) {
+      for (const c of containers.all().filter((c) => c.State.Running)) {
+        await containers.stop(c.Id, {}).catch((e) => log.warn('stop failed', { id: c.Id, error: errorMessage(e) }));
+      }
+    }
+    // With live restore, containers keep running under conmon; the next berthd adopts them.
+    await containers.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function nullIfEmpty<T>(a: T[]): T[] | null {
+  return a.length ? a : null;
+}
+
+async function engineIdentity(dataRoot: string): Promise<string> {
+  const file = join(dataRoot, 'engine-id');
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  if (existing.trim()) return existing.trim();
+  const id = randomUUID();
+  await writeFile(file, id + '\n', { mode: 0o600 });
+  return id;
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`berthd: ${errorMessage(e)}\n`);
+  process.exit(1);
+});

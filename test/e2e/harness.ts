@@ -1,0 +1,238 @@
+// End-to-end harness: a real berthd on a temporary socket, data root, exec root and cgroup parent, driven by the
+// `berth` CLI and the real docker CLI. Everything it creates is removed by its own paths and ids.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const BERTH = join(REPO, 'bin/berth');
+export const BERTHD = join(REPO, 'bin/berthd');
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class Daemon {
+  readonly tmp: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly socket: string;
+  readonly cgroupParent: string;
+  proc: ChildProcess | null = null;
+  log = '';
+
+  private constructor(tmp: string, dataRoot: string) {
+    this.tmp = tmp;
+    this.dataRoot = dataRoot;
+    this.execRoot = join(tmp, 'x');
+    this.socket = join(tmp, 'berth.sock');
+    this.cgroupParent = `/berth-e2e-${randomBytes(4).toString('hex')}`;
+  }
+
+  static async start(extraArgs: string[] = []): Promise<Daemon> {
+    // Short exec root: conmon's socket paths must fit in 108 bytes. Data root on disk (overlay upper dirs).
+    const tmp = await mkdtemp('/tmp/bt-');
+    const dataRoot = await mkdtemp('/var/tmp/berth-e2e-');
+    const d = new Daemon(tmp, dataRoot);
+    await d.spawn(extraArgs);
+    return d;
+  }
+
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  async spawn(extraArgs: string[] = []): Promise<void> {
+    const args = [
+      '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
+      '--cgroup-parent', this.cgroupParent, '--config-file', join(this.tmp, 'none.json'), '--log-level', 'debug', ...extraArgs,
+    ];
+    const proc = spawn(BERTHD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    proc.stderr!.on('data', (d: Buffer) => {
+      this.log += d.toString();
+      if (this.log.length > 2_000_000) this.log = this.log.slice(-1_000_000);
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`berthd exited early (${proc.exitCode}):\n${this.log}`);
+      if (await this.ping()) return;
+      await sleep(50);
+    }
+    throw new Error(`berthd did not come up:\n${this.log}`);
+  }
+
+  ping(): Promise<boolean> {
+    return new Promise((res) => {
+      const req = request({ socketPath: this.socket, path: '/_ping', method: 'GET' }, (r) => {
+        r.resume();
+        res(r.statusCode === 200);
+      });
+      req.on('error', () => res(false));
+      req.end();
+    });
+  }
+
+  /** Raw API call; returns status and parsed JSON (or text). */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
+    return new Promise((res, rej) => {
+      const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      const req = request(
+        { socketPath: this.socket, path, method, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {}
+            res({ status: r.statusCode ?? 0, body: parsed, text });
+          });
+        },
+      );
+      req.on('error', rej);
+      if (data) req.write(data);
+      req.end();
+    });
+  }
+
+  berth(args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
+    return runCmd(BERTH, args, { ...opts, env: { BERTH_HOST: this.host, ...opts.env } });
+  }
+
+  docker(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    return runCmd('docker', args, { ...opts, env: { DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.tmp, 'docker-config') } });
+  }
+
+  /** SIGKILL the daemon (containers must survive). */
+  async kill9(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    if (p.exitCode === null) {
+      p.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  /** Removes every container through the API, stops the daemon and deletes its roots and cgroups. */
+  async destroy(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null) {
+      const list = await this.api('GET', '/containers/json?all=1').catch(() => ({ body: [] }));
+      for (const c of (Array.isArray(list.body) ? list.body : []) as { Id: string }[]) {
+        await this.api('DELETE', `/containers/${c.Id}?force=1`).catch(() => {});
+      }
+      await this.stop();
+    }
+    for (const m of await this.mountsUnder()) await runCmd('umount', ['-l', m]).catch(() => {});
+    await removeCgroups(this.cgroupParent);
+    await rm(this.tmp, { recursive: true, force: true });
+    await rm(this.dataRoot, { recursive: true, force: true });
+  }
+
+  async mountsUnder(): Promise<string[]> {
+    const info = await readFile('/proc/self/mountinfo', 'utf8');
+    return info
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(this.tmp) || m.startsWith(this.dataRoot));
+  }
+
+  /** conmon processes serving this daemon's containers. */
+  async conmonPids(): Promise<number[]> {
+    const out: number[] = [];
+    for (const p of await readdir('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      const cmd = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+      if (cmd.startsWith('/usr/bin/conmon') && cmd.includes(this.execRoot)) out.push(Number(p));
+    }
+    return out;
+  }
+
+  /** Container cgroups left under this daemon's parent, in any hierarchy. */
+  async cgroupsLeft(): Promise<string[]> {
+    const left: string[] = [];
+    for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+      const dir = join('/sys/fs/cgroup', h, this.cgroupParent);
+      for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) left.push(join(dir, e.name));
+    }
+    return left;
+  }
+}
+
+async function removeCgroups(parent: string): Promise<void> {
+  for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+    const dir = join('/sys/fs/cgroup', h, parent);
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await rmdir(join(dir, e.name)).catch(() => {});
+    }
+    await rmdir(dir).catch(() => {});
+  }
+}
+
+export function runCmd(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`timeout: ${cmd} ${args.join(' ')}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
