@@ -19,6 +19,7 @@ import { stopCommand } from './commands/container/stop.ts';
 import { topCommand } from './commands/container/top.ts';
 import { unpauseCommand } from './commands/container/unpause.ts';
 import { waitCommand } from './commands/container/wait.ts';
+import { bootstrapCommand } from './commands/image/bootstrap.ts';
 import { importCommand } from './commands/image/import.ts';
 import { imagesCommand } from './commands/image/ls.ts';
 import { rmiCommand } from './commands/image/rm.ts';
@@ -93,6 +94,7 @@ export function commandTable(cli: Cli): CommandTable {
       () => tagCommand(cli),
       () => versionCommand(cli),
       () => infoCommand(cli),
+      () => bootstrapCommand(cli),
     ],
   };
 }

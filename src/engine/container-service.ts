@@ -339,6 +339,9 @@ export class ContainerService {
         dnsOptions: rec.HostConfig.DnsOptions ?? [],
       });
       const spec = await buildSpec(this.specInput(rec, rootfs, etc), this.o.hostLimits);
+      // The docker CLI sends the terminal size at create; without it the pty starts at 0x0 (findings §1).
+      const cs = rec.HostConfig.ConsoleSize;
+      if (rec.Config.Tty && spec.process && cs && cs[0] > 0 && cs[1] > 0) spec.process.consoleSize = { height: cs[0], width: cs[1] };
       await writeFile(join(bundle, 'config.json'), specToJson(spec));
       await this.o.runtime.cleanup(id);
       this.exitHandled.delete(id);
@@ -384,6 +387,11 @@ export class ContainerService {
           ? 126
           : 128;
       await this.store.save(rec).catch(() => {});
+      // Docker removes an auto-remove container whose start failed, so `run --rm` waiters see it gone.
+      if (rec.HostConfig.AutoRemove) {
+        setImmediate(() => void this.remove(id, { force: true }).catch(() => {}));
+      }
+      this.notify(id, ['next-exit'], rec.State.ExitCode);
       if (e instanceof BerthError && e.category !== 'internal') throw e;
       throw new BerthError('internal', 'start_failed', msg);
     }

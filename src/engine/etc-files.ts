@@ -1,7 +1,8 @@
 // /etc/hosts, /etc/hostname and /etc/resolv.conf for a container, written into its directory and bind-mounted.
-import { readFile } from 'node:fs/promises';
+// Written in place, not by rename: a rename would leave a running container's bind mount on the old inode, and
+// the files are regenerated at every start, so a torn write after a crash is repaired by the next start.
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../sys/atomic-file.ts';
 
 export interface EtcFilesInput {
   dir: string;
@@ -58,8 +59,8 @@ export async function writeEtcFiles(input: EtcFilesInput): Promise<EtcFiles> {
   };
   const hostNet = input.networkMode === 'host';
   const hostHosts = hostNet ? await readFile('/etc/hosts', 'utf8').catch(() => '') : '';
-  await writeFileAtomic(files.hosts, hostNet && hostHosts ? hostHosts : renderHosts(input));
-  await writeFileAtomic(files.hostname, input.hostname + '\n');
+  await writeFile(files.hosts, hostNet && hostHosts ? hostHosts : renderHosts(input));
+  await writeFile(files.hostname, input.hostname + '\n');
   let resolv = filterResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), hostNet);
   if (input.dns.length || input.dnsSearch.length || input.dnsOptions.length) {
     const keep = resolv.split('\n').filter((l) => {
@@ -73,6 +74,6 @@ export async function writeEtcFiles(input: EtcFilesInput): Promise<EtcFiles> {
     if (input.dnsOptions.length) keep.push(`options ${input.dnsOptions.join(' ')}`);
     resolv = keep.join('\n') + '\n';
   }
-  await writeFileAtomic(files.resolvConf, resolv);
+  await writeFile(files.resolvConf, resolv);
   return files;
 }

@@ -50,7 +50,7 @@ describe('docker CLI against berthd', { skip: !isRoot() && 'needs root' }, () =>
     assert.match(id, /^[0-9a-f]{64}$/);
     const ps = await d.docker(['ps']);
     assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
-    assert.match(ps.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo start…"\\s+.*Up .*\\s+web\\n`));
+    assert.match(ps.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo started…"\\s+.*Up .*\\s+web\\n`));
     const logs = await waitFor(async () => {
       const l = await d.docker(['logs', 'web']);
       return l.stdout.includes('started') && l;
@@ -96,23 +96,25 @@ describe('docker CLI against berthd', { skip: !isRoot() && 'needs root' }, () =>
     assert.equal(f.stdout.trim(), `${id} exited busybox`);
     const p = await d.docker(['container', 'prune', '-f']);
     assert.equal(p.code, 0, p.stderr);
-    assert.match(p.stdout, new RegExp(`Deleted Containers:\\n${id}\\n`));
+    assert.match(p.stdout, /^Deleted Containers:\n/);
+    assert.match(p.stdout, new RegExp(`\\n${id}\\n`));
+    assert.match(p.stdout, /\nTotal reclaimed space: /);
     assert.equal((await d.docker(['ps', '-aq'])).stdout.trim(), '');
   });
 
   test('bad input: clear errors, right exit codes', async () => {
     const img = await d.docker(['run', '--rm', 'nosuchimage:1']);
-    assert.equal(img.code, 125);
+    assert.equal(img.code, 125, img.stderr);
     assert.match(img.stderr, /Unable to find image 'nosuchimage:1' locally/);
     await d.docker(['create', '--name', 'dup', 'busybox', 'true']);
     const dup = await d.docker(['create', '--name', 'dup', 'busybox', 'true']);
-    assert.equal(dup.code, 125);
+    assert.equal(dup.code, 1, dup.stderr);
     assert.match(dup.stderr, /Conflict\. The container name "\/dup" is already in use/);
     const ex = await d.docker(['exec', 'dup', 'true']);
     assert.notEqual(ex.code, 0);
     assert.match(ex.stderr, /is not running/);
     const bad = await d.docker(['run', '--rm', '--memory', 'lots', 'busybox', 'true']);
-    assert.equal(bad.code, 125);
+    assert.equal(bad.code, 125, bad.stderr);
     const nx = await d.docker(['rm', 'nosuch']);
     assert.equal(nx.code, 1);
     assert.match(nx.stderr, /No such container: nosuch/);

@@ -1,7 +1,7 @@
 // End-to-end harness: a real berthd on a temporary socket, data root, exec root and cgroup parent, driven by the
 // `berth` CLI and the real docker CLI. Everything it creates is removed by its own paths and ids.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +42,7 @@ export class Daemon {
     const tmp = await mkdtemp('/tmp/bt-');
     const dataRoot = await mkdtemp('/var/tmp/berth-e2e-');
     const d = new Daemon(tmp, dataRoot);
+    await writeFile(join(tmp, 'daemon.json'), '{}\n');
     await d.spawn(extraArgs);
     return d;
   }
@@ -53,7 +54,7 @@ export class Daemon {
   async spawn(extraArgs: string[] = []): Promise<void> {
     const args = [
       '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
-      '--cgroup-parent', this.cgroupParent, '--config-file', join(this.tmp, 'none.json'), '--log-level', 'debug', ...extraArgs,
+      '--cgroup-parent', this.cgroupParent, '--config-file', join(this.tmp, 'daemon.json'), '--log-level', 'debug', ...extraArgs,
     ];
     const proc = spawn(BERTHD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;

@@ -32,17 +32,18 @@ const ps = async (args: string[]) => {
   return { code, out: io.stdoutText(), err: io.stderrText() };
 };
 
+// Expected text verified byte-for-byte against docker 28.2.2 given the same /containers/json answer.
 test('ps renders docker’s default table', async () => {
   const r = await ps(['-a']);
   assert.equal(r.code, 0);
   assert.equal(
     r.out,
     [
-      'CONTAINER ID   IMAGE             COMMAND                  CREATED          STATUS                     PORTS                           NAMES',
-      `aaaaaaaaaaaa   busybox           "sh -c 'sleep 100000'"   About an hour ago   Up About an hour           443/tcp, 0.0.0.0:8080->80/tcp   web`,
-      'cccccccccccc   debian:bookworm   "sh -c \\"while true;…"   2 minutes ago    Exited (0) 1 minute ago                                    long_command',
+      'CONTAINER ID   IMAGE             COMMAND                   CREATED             STATUS                    PORTS                           NAMES',
+      `aaaaaaaaaaaa   busybox           "sh -c 'sleep 100000'"    About an hour ago   Up About an hour          443/tcp, 0.0.0.0:8080->80/tcp   web`,
+      'cccccccccccc   debian:bookworm   "sh -c \\"while true; …"   2 minutes ago       Exited (0) 1 minute ago                                   long_command',
       '',
-    ].join('\n').replace('CREATED          STATUS', 'CREATED             STATUS').replace('2 minutes ago    Exited', '2 minutes ago       Exited'),
+    ].join('\n'),
   );
   assert.equal(d.find('GET', '/containers/json')!.query.get('all'), '1');
 });
