@@ -227,7 +227,7 @@ async function startBerthd(): Promise<{ sock: string; logFile: string }> {
     let child: ChildProcess;
     if (opts.strace) {
       // strace -f follows berthd's children (conmon, runc); -ttt + -T give absolute times and syscall durations.
-      child = spawn('strace', ['-f', '-ttt', '-qq', '-e', 'trace=execve,exit_group,wait4', '-o', resolve(opts.strace), BERTHD, ...args], {
+      child = spawn('strace', ['-f', '--seccomp-bpf', '-ttt', '-qq', '-s', '200', '-e', 'trace=execve,exit_group,mount,umount2,renameat2,rename', '-o', resolve(opts.strace), BERTHD, ...args], {
         env,
         stdio: ['ignore', fd, fd],
       });
@@ -366,7 +366,16 @@ async function cleanup(): Promise<void> {
     const c = d.child;
     if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) continue;
     const gone = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGTERM');
+    if (d.name === 'berthd' && opts.strace) {
+      // strace would detach on SIGTERM and leave berthd running: signal the traced node process itself.
+      for (const pid of await pidsWithCmdline((cmd) => cmd.includes('berthd.ts') && cmd.includes(state.tmp) && !cmd.startsWith('strace'))) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+    } else c.kill('SIGTERM');
     const ok = await Promise.race([gone.then(() => true), sleep(10_000).then(() => false)]);
     if (!ok) {
       note(`${d.name} (pid ${c.pid}) ignored SIGTERM; sending SIGKILL`);
@@ -395,14 +404,19 @@ async function cleanup(): Promise<void> {
   }
 }
 
-async function killProcessesUnder(dirs: string[]): Promise<void> {
+async function pidsWithCmdline(match: (cmdline: string) => boolean): Promise<number[]> {
   const self = String(process.pid);
-  const victims: number[] = [];
+  const out: number[] = [];
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid) || pid === self) continue;
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd && dirs.some((d) => cmd.includes(d + '/') || cmd.includes(d + '\0'))) victims.push(Number(pid));
+    if (cmd && match(cmd)) out.push(Number(pid));
   }
+  return out;
+}
+
+async function killProcessesUnder(dirs: string[]): Promise<void> {
+  const victims = await pidsWithCmdline((cmd) => dirs.some((d) => cmd.includes(d + '/') || cmd.includes(d + '\0')));
   for (const pid of victims) {
     note(`killing leftover pid ${pid}`);
     try {
