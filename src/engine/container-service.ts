@@ -325,10 +325,14 @@ export class ContainerService {
     const bundle = this.bundle(id);
     const rootfs = this.rootfsPath(id);
     const cleanups: (() => Promise<unknown>)[] = [];
+    const t0 = performance.now();
+    const marks: Record<string, number> = {};
+    const mark = (k: string) => (marks[k] = Math.round(performance.now() - t0));
     try {
       await mkdir(rootfs, { recursive: true });
       await this.o.snapshotter.mount(id, rootfs);
       cleanups.push(() => this.o.snapshotter.unmount(id, rootfs));
+      mark('mount');
       const etc = await writeEtcFiles({
         dir: this.store.dir(id),
         hostname: rec.Config.Hostname || id.slice(0, 12),
@@ -343,6 +347,7 @@ export class ContainerService {
       const cs = rec.HostConfig.ConsoleSize;
       if (rec.Config.Tty && spec.process && cs && cs[0] > 0 && cs[1] > 0) spec.process.consoleSize = { height: cs[0], width: cs[1] };
       await writeFile(join(bundle, 'config.json'), specToJson(spec));
+      mark('spec');
       await this.o.runtime.cleanup(id);
       this.exitHandled.delete(id);
       const created = await this.o.runtime.create({
@@ -354,9 +359,12 @@ export class ContainerService {
         leaveStdinOpen: !rec.Config.StdinOnce,
       });
       cleanups.push(() => this.o.runtime.delete(id, { force: true }));
+      mark('create');
       // Clients that attached before start (docker run) must see output from the very first byte.
       await this.bindPendingAttach(id);
+      mark('attach');
       await this.o.runtime.start(id);
+      mark('start');
       const st = rec.State;
       st.Status = 'running';
       st.Running = true;
@@ -372,7 +380,8 @@ export class ContainerService {
       rec.ConmonPid = created.conmonPid;
       rec.ManuallyStopped = false;
       await this.store.save(rec);
-      this.o.log.info('container started', { id, pid: created.pid });
+      mark('saved');
+      this.o.log.info('container started', { id, pid: created.pid, ...marks });
       // The process may already have exited (before we saved Running): re-check the exit file.
       if (await this.o.runtime.readExit(id)) void this.onExitFile(id);
     } catch (e) {
