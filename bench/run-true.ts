@@ -227,7 +227,7 @@ async function startBerthd(): Promise<{ sock: string; logFile: string }> {
     let child: ChildProcess;
     if (opts.strace) {
       // strace -f follows berthd's children (conmon, runc); -ttt + -T give absolute times and syscall durations.
-      child = spawn('strace', ['-f', '--seccomp-bpf', '-ttt', '-qq', '-s', '200', '-e', 'trace=execve,exit_group,mount,umount2,renameat2,rename', '-o', resolve(opts.strace), BERTHD, ...args], {
+      child = spawn('strace', ['-f', '--seccomp-bpf', '-ttt', '-qq', '-s', '200', '-e', 'trace=execve,exit_group,rename,renameat2', '-o', resolve(opts.strace), BERTHD, ...args], {
         env,
         stdio: ['ignore', fd, fd],
       });
@@ -498,6 +498,7 @@ async function main(): Promise<void> {
   const rows = new Map<PathName, Row>();
   let dockerdMissing = false;
   let daemonLogFile = '';
+  let berthdRssMiB: number | null = null;
   try {
     const rc = await prepareRuncBundle();
     const paths = new Map<PathName, () => Promise<{ ms: number; ok: boolean; err: string }>>();
@@ -577,6 +578,13 @@ async function main(): Promise<void> {
       if (!opts.json) process.stderr.write(`\r  round ${i + 1}/${RUNS}`);
     }
     if (!opts.json) process.stderr.write('\n');
+    // berthd's resident size matters: every spawn() forks it, and fork time grows with the parent's page tables.
+    const berthd = state.daemons.findLast((d) => d.name === 'berthd' && d.child.exitCode === null);
+    if (berthd?.child.pid && !opts.strace) {
+      const status = await readFile(`/proc/${berthd.child.pid}/status`, 'utf8').catch(() => '');
+      const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+      if (kb) berthdRssMiB = round(Number(kb) / 1024);
+    }
 
     for (const row of rows.values()) {
       const s = [...row.samplesMs].sort((a, b) => a - b);
@@ -585,7 +593,7 @@ async function main(): Promise<void> {
       row.p90Ms = round(percentile(s, 90));
       row.minMs = round(s[0]!);
       row.maxMs = round(s.at(-1)!);
-      row.samplesMs = row.samplesMs.map(round);
+      row.samplesMs = row.samplesMs.map((x) => round(x));
     }
     const runcMedian = rows.get('runc')?.medianMs ?? null;
     for (const row of rows.values()) {
@@ -613,11 +621,12 @@ async function main(): Promise<void> {
     warmup: WARMUP,
     interrupted: state.interrupted,
     rows: list,
+    berthdRssMiB,
     berthOverRunc: berthRatio,
     target: TARGET_RATIO,
     meetsTarget: berthRatio !== null ? berthRatio <= TARGET_RATIO : null,
   };
-  const table = renderTable(list) + (berthRatio !== null ? `berth/runc = ${berthRatio.toFixed(2)} (target <= ${TARGET_RATIO})\n` : '');
+  const table = renderTable(list) + (berthdRssMiB !== null ? `berthd RSS after the runs: ${berthdRssMiB} MiB\n` : '') + (berthRatio !== null ? `berth/runc = ${berthRatio.toFixed(2)} (target <= ${TARGET_RATIO})\n` : '');
   if (opts.json) {
     process.stderr.write(table);
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');

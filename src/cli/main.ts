@@ -62,7 +62,7 @@ function usageFooter(cmd: BerthCommand, verb: 'See' | 'Run'): string {
 }
 
 /** docker's pflag wording for commander's parse errors. */
-function flagErrorText(err: CommanderError): string {
+function flagErrorText(err: CommanderError, argv: string[]): string {
   const m = /unknown option '([^']+)'/.exec(err.message);
   if (m) {
     const flag = m[1]!;
@@ -70,6 +70,9 @@ function flagErrorText(err: CommanderError): string {
   }
   const miss = /option '([^']+)' argument missing/.exec(err.message);
   if (miss) {
+    // A value can only be missing at the end of the line; pflag names the flag as it was typed there.
+    const last = argv.at(-1) ?? '';
+    if (/^-[^-]/.test(last)) return `flag needs an argument: '${last.at(-1)}' in -${last.at(-1)}`;
     const long = /--[\w-]+/.exec(miss[1]!)?.[0];
     return `flag needs an argument: ${long ?? miss[1]}`;
   }
@@ -102,7 +105,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
           return 1;
         }
         default:
-          io.stderr.write(flagErrorText(e) + usageFooter(cmd, 'Run'));
+          io.stderr.write(flagErrorText(e, argv) + usageFooter(cmd, 'Run'));
           return 125;
       }
     }

@@ -108,6 +108,8 @@ export class ContainerService {
     // Live restore: containers conmon kept running are adopted; those that ended while we were away are recorded.
     for (const rec of this.byId.values()) {
       if (!rec.State.Running) {
+        // A daemon killed mid-start can leave a runc container and a mount behind a record that says "created".
+        if (await this.o.runtime.hasState(rec.Id)) await this.o.runtime.delete(rec.Id, { force: true }).catch(() => {});
         await this.o.snapshotter.unmount(rec.Id, this.rootfsPath(rec.Id)).catch(() => {});
         continue;
       }
@@ -490,27 +492,30 @@ export class ContainerService {
     error: string,
   ): Promise<void> {
     const id = rec.Id;
-    const st = rec.State;
-    st.Status = 'exited';
-    st.Running = false;
-    st.Paused = false;
-    st.Restarting = false;
-    st.Pid = 0;
-    st.ExitCode = exit.code;
-    st.OOMKilled = exit.oomKilled;
-    st.Error = error;
-    st.FinishedAt = exit.at.toISOString();
-    rec.ConmonPid = undefined;
-    await this.store.save(rec).catch((e) => this.o.log.error('saving exit failed', { id, error: errorMessage(e) }));
-    this.o.log.info('container exited', { id, code: exit.code });
+    await this.locks.run(id, async () => {
+      const st = rec.State;
+      st.Status = 'exited';
+      st.Running = false;
+      st.Paused = false;
+      st.Restarting = false;
+      st.Pid = 0;
+      st.ExitCode = exit.code;
+      st.OOMKilled = exit.oomKilled;
+      st.Error = error;
+      st.FinishedAt = exit.at.toISOString();
+      rec.ConmonPid = undefined;
+      await this.store.save(rec).catch((e) => this.o.log.error('saving exit failed', { id, error: errorMessage(e) }));
+      this.o.log.info('container exited', { id, code: exit.code });
+      // Waiters learn of the exit before cleanup; a following start waits for this lock, so it never races it.
+      this.notify(id, ['not-running', 'next-exit'], exit.code);
+      await this.o.runtime.delete(id, { force: true }).catch((e) => this.o.log.warn('runc delete failed', { id, error: errorMessage(e) }));
+      await this.o.snapshotter.unmount(id, this.rootfsPath(id)).catch((e) => this.o.log.warn('unmount failed', { id, error: errorMessage(e) }));
+      await this.o.runtime.cleanup(id).catch(() => {});
+    });
     // Give attached clients a moment to drain conmon's last messages before we tear the socket down.
     setTimeout(() => {
       for (const a of this.liveAttach.get(id) ?? []) a.close();
     }, 2000).unref();
-    await this.o.runtime.delete(id, { force: true }).catch((e) => this.o.log.warn('runc delete failed', { id, error: errorMessage(e) }));
-    await this.o.snapshotter.unmount(id, this.rootfsPath(id)).catch((e) => this.o.log.warn('unmount failed', { id, error: errorMessage(e) }));
-    await this.o.runtime.cleanup(id).catch(() => {});
-    this.notify(id, ['not-running', 'next-exit'], exit.code);
     if (rec.HostConfig.AutoRemove) {
       await this.remove(id, { force: true }).catch((e) => this.o.log.warn('auto-remove failed', { id, error: errorMessage(e) }));
     } else {
@@ -663,7 +668,8 @@ export class ContainerService {
     await this.locks.run(rec.Id, async () => {
       if (!this.byId.has(rec.Id)) return;
       rec.State.Status = 'removing';
-      await this.o.runtime.delete(rec.Id, { force: true }).catch(() => {});
+      // The exit path already deleted the runc container; only a crash between create and exit leaves one.
+      if (await this.o.runtime.hasState(rec.Id)) await this.o.runtime.delete(rec.Id, { force: true }).catch(() => {});
       await this.o.snapshotter.unmount(rec.Id, this.rootfsPath(rec.Id)).catch(() => {});
       await this.o.snapshotter.remove(rec.Id);
       await rm(this.bundle(rec.Id), { recursive: true, force: true });

@@ -195,6 +195,13 @@ export class ConmonRuntime implements ContainerRuntime {
     }
   }
 
+  async hasState(id: string): Promise<boolean> {
+    return stat(join(this.paths.runcRoot, id)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   async pids(id: string): Promise<number[]> {
     const { stdout } = await this.runc(['ps', '--format', 'json', id]).catch((e) => {
       throw runtimeError(errorText(e));

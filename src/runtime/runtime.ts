@@ -77,6 +77,8 @@ export interface ContainerRuntime {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   state(id: string): Promise<RuncState | null>;
+  /** Cheap check (no runc call): does runc keep state for this id? */
+  hasState(id: string): Promise<boolean>;
   pids(id: string): Promise<number[]>;
   attach(id: string): Promise<AttachStream>;
   resize(bundle: string, size: { height: number; width: number }): Promise<void>;

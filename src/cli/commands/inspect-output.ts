@@ -18,5 +18,7 @@ export function printInspect(cli: Cli, items: unknown[], format: string | undefi
   } catch (e) {
     throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
   }
+  // docker's TemplateInspector flushes a lone newline when nothing was rendered.
+  if (items.length === 0) cli.out('\n');
   for (const item of items) cli.out(`${tpl(item)}\n`);
 }

@@ -6,6 +6,12 @@ import { invalidArgument } from '../../base/errors.ts';
 
 export type TemplateFunc = (...args: unknown[]) => unknown;
 
+/**
+ * A context object carrying this key under a Go type name (e.g. "*formatter.ContainerContext") behaves like that Go
+ * struct: a field it does not have is an execution error ("can't evaluate field X in type T"), as in docker.
+ */
+export const GO_TYPE: unique symbol = Symbol.for('berth.template.goType');
+
 export interface TemplateOptions {
   /** Replace or add functions, e.g. the table-header variants that return their first argument. */
   funcs?: Record<string, TemplateFunc>;
@@ -477,6 +483,8 @@ function describe(it: Item): string {
     case 'eof':
       return 'EOF';
     case 'keyword':
+    case 'dot': // Go's lexer counts . and nil among the keywords
+    case 'nil':
       return `<${it.val}>`;
     case 'right':
       return '"}}"';
@@ -574,6 +582,8 @@ function goTypeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (Array.isArray(v)) return '[]interface {}';
   if (isPlainObject(v) || v instanceof Map) return 'map[string]interface {}';
+  const declared = (v as { [GO_TYPE]?: unknown })[GO_TYPE];
+  if (typeof declared === 'string') return declared;
   return typeof v === 'function' ? 'func' : (v.constructor?.name ?? 'struct');
 }
 
@@ -1159,7 +1169,12 @@ class Exec {
       if (Object.hasOwn(receiver, name)) value = receiver[name];
       else if (this.missingKeyError) this.fail(node, `map has no entry for key "${name}"`);
     }
-    else value = BLOCKED.has(name) ? undefined : (receiver as Record<string, unknown>)[name];
+    else {
+      if (typeof (receiver as { [GO_TYPE]?: unknown })[GO_TYPE] === 'string' && (BLOCKED.has(name) || !(name in receiver))) {
+        this.fail(node, `can't evaluate field ${name} in type ${goTypeName(receiver)}`);
+      }
+      value = BLOCKED.has(name) ? undefined : (receiver as Record<string, unknown>)[name];
+    }
     if (typeof value === 'function') {
       // A method, like docker's {{.Label "com.example.key"}} on a context.
       const argv = args.map((a) => this.arg(dot, a));

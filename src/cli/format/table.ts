@@ -1,6 +1,7 @@
 // docker's formatter: `--format` values "", "table", "table TEMPLATE", "json" and raw templates, rendered row by
 // row; table output goes through an exact port of Go's text/tabwriter semantics with docker's settings.
-import { compileTemplate, type TemplateFunc } from './go-template.ts';
+import { StatusError } from '../cli-errors.ts';
+import { compileTemplate, GO_TYPE, type TemplateFunc } from './go-template.ts';
 
 export interface RenderOptions {
   /** The user's --format; '' and 'table' select defaultFormat. */
@@ -38,6 +39,23 @@ function headerRow(headers: Record<string, string>): object {
   });
 }
 
+/**
+ * Marks a row as one of docker's formatter contexts (a Go struct named goType): `{{json .}}` marshals it with sorted
+ * keys and HTML escaping, and an unknown field is an execution error naming goType.
+ */
+export class FormatterContext {}
+
+export function formatterContext<T extends object>(goType: string, fields: T): T {
+  const ctx = Object.assign(new FormatterContext(), fields);
+  Object.defineProperty(ctx, GO_TYPE, { value: goType, enumerable: false });
+  return ctx;
+}
+
+/** docker's formatter.Context: parse and execution failures are both "template parsing error: …" (exit 1). */
+export function templateError(e: unknown, prefix = 'template parsing error'): StatusError {
+  return new StatusError(1, `${prefix}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
 export function renderFormat(opts: RenderOptions): string {
   let format = opts.format ?? '';
   if (format === '' || format === 'table') format = opts.quiet ? (opts.quietFormat ?? '{{.ID}}') : opts.defaultFormat;
@@ -46,8 +64,13 @@ export function renderFormat(opts: RenderOptions): string {
   else if (format === 'json') format = '{{json .}}';
   // docker trims spaces and turns the two-character sequences \t and \n into real tabs and newlines.
   format = format.replace(/^ +| +$/g, '').replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const tmpl = compileTemplate(format);
-  const body = opts.rows.map((row) => `${tmpl(row)}\n`).join('');
+  let body: string;
+  try {
+    const tmpl = compileTemplate(format);
+    body = opts.rows.map((row) => `${tmpl(row)}\n`).join('');
+  } catch (e) {
+    throw templateError(e);
+  }
   if (!table) return body;
   const header = compileTemplate(format, { funcs: HEADER_FUNCS })(headerRow(opts.headers));
   return tabwrite(`${header}\n${body}`);

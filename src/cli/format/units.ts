@@ -126,3 +126,19 @@ export function containerStatusText(s: StatusInput, now: Date = new Date()): str
 export function createdAgo(unixSeconds: number, now: Date = new Date()): string {
   return `${humanDuration(now.getTime() - unixSeconds * 1000)} ago`;
 }
+
+/** Go's time.Time String() for a Unix time in the local zone: "2026-05-07 20:33:45 +0000 UTC" (CREATED AT). */
+export function goTimeString(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const offsetMin = -d.getTimezoneOffset();
+  const local = new Date(d.getTime() + offsetMin * 60_000);
+  const iso = local.toISOString();
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  const name = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value;
+  // Go prints the zone's abbreviation, or the numeric offset ("+01") where tzdata has none.
+  const zone = offsetMin === 0 && (!name || /^(GMT|UTC)$/.test(name)) ? 'UTC' : name && !/^GMT/.test(name) ? name : `${sign}${hh}${mm === '00' ? '' : mm}`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} ${sign}${hh}${mm} ${zone}`;
+}

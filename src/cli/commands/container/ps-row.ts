@@ -1,6 +1,7 @@
 // One `ps` row as docker's container formatter context shows it (field names are the --format names).
 import type { ContainerSummary } from '../../../spec/docker-api.ts';
-import { createdAgo, humanDuration } from '../../format/units.ts';
+import { formatterContext } from '../../format/table.ts';
+import { createdAgo, goTimeString } from '../../format/units.ts';
 import { humanSize3 as humanSize } from '../size-text.ts';
 
 type Port = ContainerSummary['Ports'][number];
@@ -63,20 +64,18 @@ export function psRow(c: ContainerSummary, opts: { trunc: boolean; now?: Date })
   const now = opts.now ?? new Date();
   const names = (c.Names ?? []).map((n) => n.replace(/^\//, '')).filter((n) => !n.includes('/'));
   const labels = c.Labels ?? {};
-  return {
+  // docker's ContainerContext methods; Label takes an argument so `{{json .}}` leaves it out.
+  return formatterContext('*formatter.ContainerContext', {
     ID: opts.trunc ? c.Id.slice(0, 12) : c.Id,
     Image: opts.trunc && c.Image.startsWith('sha256:') ? c.Image.slice(7, 19) : c.Image,
     Command: JSON.stringify(opts.trunc ? ellipsis(c.Command, 20) : c.Command),
-    CreatedAt: new Date(c.Created * 1000).toString(),
+    CreatedAt: goTimeString(c.Created),
     RunningFor: createdAgo(c.Created, now),
-    CreatedSince: createdAgo(c.Created, now),
     Ports: displayablePorts(c.Ports ?? []),
     State: c.State,
     Status: c.Status,
-    Size:
-      c.SizeRw === undefined && c.SizeRootFs === undefined
-        ? '0B'
-        : `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})`,
+    // go-units HumanSizeWithPrecision(…, 3); the virtual size only when the daemon reported one.
+    Size: (c.SizeRootFs ?? 0) > 0 ? `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})` : humanSize(c.SizeRw ?? 0),
     Names: names.join(','),
     Labels: Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
@@ -85,6 +84,6 @@ export function psRow(c: ContainerSummary, opts: { trunc: boolean; now?: Date })
     Mounts: '',
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).join(','),
     LocalVolumes: '0',
-    Uptime: humanDuration(now.getTime() - c.Created * 1000),
-  };
+    Platform: null,
+  });
 }

@@ -3,7 +3,9 @@ import { listContainers } from '../../../client/container-api.ts';
 import type { BerthCommand } from '../../berth-command.ts';
 import { collect, flagParser, newCommand, parseIntFlag, requireArgs } from '../../berth-command.ts';
 import type { Cli } from '../../cli.ts';
-import { renderFormat } from '../../format/table.ts';
+import { compileTemplate } from '../../format/go-template.ts';
+import { renderFormat, templateError } from '../../format/table.ts';
+import type { ContainerSummary } from '../../../spec/docker-api.ts';
 import { bindAction } from '../../run-action.ts';
 import { parseFilters } from '../filters.ts';
 import { psRow } from './ps-row.ts';
@@ -49,6 +51,7 @@ export function psCommand(cli: Cli, name = 'ps', aliases: string[] = []): BerthC
     .option('-s, --size', 'Display total file sizes') as BerthCommand;
   return bindAction<PsFlags & { trunc?: boolean }>(cmd, cli, async (args, f, c) => {
     requireArgs(c, args, 0, 0);
+    if (f.format) validatePsFormat(f.format);
     const limit = f.latest ? 1 : f.last !== undefined && f.last > 0 ? f.last : undefined;
     const wantSize = !!f.size || /\.Size\b/.test(f.format ?? '');
     const list = await listContainers(cli.client(), {
@@ -67,4 +70,20 @@ export function psCommand(cli: Cli, name = 'ps', aliases: string[] = []): BerthC
     cli.out(renderFormat({ format: f.format, defaultFormat, headers: PS_HEADERS, rows, quiet: f.quiet }));
     return 0;
   });
+}
+
+/** docker ps checks --format up front, even with no containers: parsed, then run against an empty context. */
+function validatePsFormat(format: string): void {
+  let tmpl;
+  try {
+    tmpl = compileTemplate(format);
+  } catch (e) {
+    throw templateError(e, 'failed to parse template');
+  }
+  const empty = { Id: '', Names: [], Image: '', Command: '', Created: 0, State: '', Status: '', Ports: [], Labels: {} };
+  try {
+    tmpl(psRow(empty as unknown as ContainerSummary, { trunc: true }));
+  } catch (e) {
+    throw templateError(e, 'failed to execute template');
+  }
 }

@@ -4,8 +4,8 @@ import type { ImageSummary } from '../../../spec/docker-api.ts';
 import type { BerthCommand } from '../../berth-command.ts';
 import { collect, newCommand, requireArgs } from '../../berth-command.ts';
 import type { Cli } from '../../cli.ts';
-import { renderFormat } from '../../format/table.ts';
-import { createdAgo } from '../../format/units.ts';
+import { formatterContext, renderFormat } from '../../format/table.ts';
+import { createdAgo, goTimeString, humanSize as humanSize4 } from '../../format/units.ts';
 import { humanSize3 as humanSize } from '../size-text.ts';
 import { bindAction } from '../../run-action.ts';
 import { parseFilters } from '../filters.ts';
@@ -45,9 +45,10 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; now?: 
     const base = {
       ID: id,
       CreatedSince: createdAgo(img.Created, opts.now),
-      CreatedAt: new Date(img.Created * 1000).toString(),
+      CreatedAt: goTimeString(img.Created),
       Size: humanSize(img.Size),
-      VirtualSize: humanSize(img.VirtualSize ?? img.Size),
+      // docker: VirtualSize is go-units HumanSize (4 significant digits) of the size, unlike SIZE's 3.
+      VirtualSize: humanSize4(img.Size),
       SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
       UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
       Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
@@ -56,13 +57,13 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; now?: 
     if (tags.length === 0) {
       const digestRepo = (img.RepoDigests ?? [])[0];
       const repo = digestRepo ? digestRepo.slice(0, digestRepo.indexOf('@')) : '<none>';
-      rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: digestRepo ? digestOf(repo) : '<none>' });
+      rows.push(formatterContext('*formatter.imageContext', { ...base, Repository: repo, Tag: '<none>', Digest: digestRepo ? digestOf(repo) : '<none>' }));
       continue;
     }
     for (const t of tags) {
       const colon = t.lastIndexOf(':');
       const repo = t.slice(0, colon);
-      rows.push({ ...base, Repository: repo, Tag: t.slice(colon + 1), Digest: digestOf(repo) });
+      rows.push(formatterContext('*formatter.imageContext', { ...base, Repository: repo, Tag: t.slice(colon + 1), Digest: digestOf(repo) }));
     }
   }
   return rows;

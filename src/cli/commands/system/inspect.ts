@@ -36,16 +36,22 @@ export function inspectCommand(cli: Cli, opts: { name?: string; only?: Kind } = 
     for (const ref of args) {
       let hit: unknown;
       let lastErr: unknown;
+      let failure: string | undefined;
       for (const kind of kinds) {
         try {
           hit = kind === 'container' ? await inspectContainer(cli.client(), ref, { size: f.size }) : await inspectImage(cli.client(), ref);
           break;
         } catch (e) {
-          if (!(e instanceof ApiError) || e.status !== 404) throw e;
+          // docker goes on to the next reference after any error (an ambiguous prefix, say), not only "not found".
+          if (!(e instanceof ApiError) || e.status !== 404) {
+            failure = daemonErrorText(e);
+            break;
+          }
           lastErr = e;
         }
       }
-      if (hit !== undefined) found.push(hit);
+      if (failure !== undefined) errors.push(failure);
+      else if (hit !== undefined) found.push(hit);
       else if (type) errors.push(`Error: No such ${type}: ${ref}`);
       else errors.push(lastErr instanceof ApiError && kinds.length === 1 ? daemonErrorText(lastErr) : `Error: No such object: ${ref}`);
     }
