@@ -105,8 +105,11 @@ const state = {
   varTmp: '', // /var/tmp/berth-bench-XXXX: data roots
   daemons: [] as { name: string; child: ChildProcess }[],
   runcRoots: [] as string[],
+  createdHostPaths: [] as string[],
   interrupted: false,
 };
+/** Deepest first. containerd 1.6 puts shim sockets in /run/containerd/s whatever its state dir. */
+const HOST_PATHS_DOCKERD_CREATES = ['/run/containerd/s', '/run/containerd', '/run/docker/plugins', '/run/docker', '/etc/docker/key.json'];
 
 // ---------------------------------------------------------------- small helpers
 
@@ -323,7 +326,10 @@ async function startDockerd(rootfs: string): Promise<string | null> {
   const sock = join(dir, 'docker.sock');
   const dataRoot = await mkdtemp(join(state.varTmp, 'dockerd-'));
   const cfg = join(dir, 'daemon.json');
-  await writeFile(cfg, '{}\n');
+  // dockerd 20.10 writes a trust key to /etc/docker/key.json unless told otherwise (daemon.json only, no flag).
+  await writeFile(cfg, JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }) + '\n');
+  // dockerd and its containerd create these host paths whatever their roots; remove those that we created.
+  for (const p of HOST_PATHS_DOCKERD_CREATES) if (!existsSync(p)) state.createdHostPaths.push(p);
   const logFile = join(state.tmp, 'dockerd.log');
   const fd = openSync(logFile, 'a');
   const child = spawn(
@@ -397,7 +403,12 @@ async function cleanup(): Promise<void> {
   await unmountUnder([state.tmp, state.varTmp].filter(Boolean));
   // 5. cgroups: /sys/fs/cgroup/<hierarchy>/berth-bench-<rand> (v1 and unified) or /sys/fs/cgroup/berth-bench-<rand> (v2).
   await removeCgroups();
-  // 6. Temp dirs.
+  // 6. Host paths dockerd/containerd created outside their roots (only empty dirs are removed).
+  for (const p of state.createdHostPaths) {
+    if (p.endsWith('.json')) await rm(p, { force: true }).catch(() => {});
+    else await rmdir(p).catch((e) => note(`left ${p}: ${(e as NodeJS.ErrnoException).code}`));
+  }
+  // 7. Temp dirs.
   for (const d of [state.tmp, state.varTmp]) {
     if (!d) continue;
     await rm(d, { recursive: true, force: true }).catch((e) => note(`could not remove ${d}: ${(e as Error).message}`));

@@ -253,6 +253,16 @@ export class ImageService {
     return removed;
   }
 
+  /** Keeps a layer from being collected while an operation (e.g. `docker load`) builds on it; returns the release. */
+  pinLayer(chainId: string): () => void {
+    return this.pin(chainId);
+  }
+
+  /** True when an image record or an in-flight operation uses the layer (or blob, for `blob`). */
+  isReferenced(kind: 'layer' | 'blob', digest: string): boolean {
+    return (kind === 'layer' ? this.referencedLayers() : this.referencedBlobs()).has(digest);
+  }
+
   private pin(chainId: string): () => void {
     this.pinned.set(chainId, (this.pinned.get(chainId) ?? 0) + 1);
     return () => {

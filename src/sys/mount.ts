@@ -6,6 +6,10 @@ import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { run } from './exec.ts';
 
+
+// Absolute paths: util-linux's, so each spawn skips the PATH walk.
+const MOUNT = '/usr/bin/mount';
+const UMOUNT = '/usr/bin/umount';
 export interface OverlayMountOptions {
   /** Top-most first, as overlayfs expects. */
   lowerdirs: string[];
@@ -31,7 +35,7 @@ export async function mountOverlay(opts: OverlayMountOptions): Promise<void> {
   } else {
     parts.push('ro');
   }
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', parts.join(','), opts.target], {
+  await run(MOUNT, ['-t', 'overlay', 'overlay', '-o', parts.join(','), opts.target], {
     cwd: opts.cwd,
     signal: opts.signal,
   });
@@ -44,7 +48,7 @@ export async function bindMount(
 ): Promise<void> {
   // util-linux 2.38 applies "ro" to the new bind mount atomically (mount_setattr), no separate remount needed.
   const args = ['--bind', ...(opts.readonly ? ['-o', 'ro'] : []), source, target];
-  await run('mount', args, { signal: opts.signal });
+  await run(MOUNT, args, { signal: opts.signal });
 }
 
 /** Unmounts `target`; a path that is missing or not a mount point is already unmounted. */
@@ -52,7 +56,7 @@ export async function unmount(target: string, opts: { lazy?: boolean; signal?: A
   const path = await realpath(target).catch(() => resolve(target));
   // Stacked mounts (e.g. mounted twice) need one umount each.
   for (let i = 0; i < 16 && (await isMounted(path)); i++) {
-    await run('umount', [...(opts.lazy ? ['-l'] : []), path], { signal: opts.signal });
+    await run(UMOUNT, [...(opts.lazy ? ['-l'] : []), path], { signal: opts.signal });
   }
 }
 

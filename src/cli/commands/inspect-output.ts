@@ -3,22 +3,33 @@ import type { Cli } from '../cli.ts';
 import { compileTemplate } from '../format/go-template.ts';
 import { StatusError } from '../cli-errors.ts';
 
-export function printInspect(cli: Cli, items: unknown[], format: string | undefined): void {
+/** Prints what it can; returns the per-object execution errors, which docker reports after the output. */
+export function printInspect(cli: Cli, items: unknown[], format: string | undefined): string[] {
   if (!format) {
     cli.out(`${items.length ? JSON.stringify(items, null, 4) : '[]'}\n`);
-    return;
+    return [];
   }
   if (format === 'json') {
     for (const item of items) cli.out(`${JSON.stringify(item)}\n`);
-    return;
+    return [];
   }
   let tpl: (data: unknown) => string;
   try {
-    tpl = compileTemplate(format);
+    // docker inspect runs templates with missingkey=error.
+    tpl = compileTemplate(format, { missingKey: 'error' });
   } catch (e) {
-    throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
+    throw new StatusError(64, `template parsing error: ${(e as Error).message}`); // docker inspect exits 64 here
+  }
+  const errors: string[] = [];
+  let out = '';
+  for (const item of items) {
+    try {
+      out += `${tpl(item)}\n`;
+    } catch (e) {
+      errors.push(`template parsing error: ${(e as Error).message}`);
+    }
   }
   // docker's TemplateInspector flushes a lone newline when nothing was rendered.
-  if (items.length === 0) cli.out('\n');
-  for (const item of items) cli.out(`${tpl(item)}\n`);
+  cli.out(out || '\n');
+  return errors;
 }

@@ -34,6 +34,8 @@ function headerRow(headers: Record<string, string>): object {
     get(_target, key) {
       if (typeof key !== 'string') return undefined;
       const title = Object.hasOwn(headers, key) ? headers[key]! : key.toUpperCase();
+      // docker heads {{.Label "com.example.some-key"}} with the key's last segment, "-" and "_" as spaces: "some key".
+      if (key === 'Label') return (name: unknown) => (typeof name === 'string' ? name.split('.').at(-1)!.replace(/[-_]/g, ' ') : title);
       return () => title;
     },
   });

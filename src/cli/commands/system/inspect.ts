@@ -52,10 +52,11 @@ export function inspectCommand(cli: Cli, opts: { name?: string; only?: Kind } = 
       }
       if (failure !== undefined) errors.push(failure);
       else if (hit !== undefined) found.push(hit);
-      else if (type) errors.push(`Error: No such ${type}: ${ref}`);
-      else errors.push(lastErr instanceof ApiError && kinds.length === 1 ? daemonErrorText(lastErr) : `Error: No such object: ${ref}`);
+      // With a type docker passes the daemon's own answer through; without one it says "No such object".
+      else if (type && lastErr !== undefined) errors.push(daemonErrorText(lastErr));
+      else errors.push(`Error: No such object: ${ref}`);
     }
-    printInspect(cli, found, f.format);
+    errors.push(...printInspect(cli, found, f.format));
     if (errors.length) throw new StatusError(1, errors.join('\n'));
   });
 }
