@@ -67,6 +67,15 @@ export interface ImageBackendApi {
   bootstrap(name: string): Promise<string>;
 }
 
+/** docker save / load / image prune (src/api/routes/image-archive.ts). */
+export interface ImageArchiveBackend {
+  /** Resolves every name before returning; the stream is the tar archive. */
+  save(names: string[]): Promise<NodeJS.ReadableStream>;
+  /** Returns the progress lines ("Loaded image: busybox:latest\n"). */
+  load(tar: NodeJS.ReadableStream, opts: { quiet?: boolean; signal?: AbortSignal }): Promise<string[]>;
+  prune(filters?: string): Promise<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>;
+}
+
 export interface SystemBackend {
   info(): Promise<Record<string, unknown>>;
   version(): Record<string, unknown>;
@@ -76,6 +85,7 @@ export interface Backends {
   containers: ContainerBackend;
   exec: ExecBackend;
   images: ImageBackendApi;
+  imageArchive?: ImageArchiveBackend;
   system: SystemBackend;
 }
 

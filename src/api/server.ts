@@ -8,6 +8,7 @@ import type { ApiLogger, Backends } from './backend.ts';
 import { statusFor } from './http-status.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
+import { imageArchiveRoutes } from './routes/image-archive.ts';
 import { imageRoutes } from './routes/images.ts';
 import { systemRoutes } from './routes/system.ts';
 import { StreamOut } from './stream-out.ts';
@@ -81,7 +82,7 @@ export class ApiServer {
 
   constructor(o: ApiServerOptions) {
     this.o = o;
-    this.routes = compile([...systemRoutes, ...containerRoutes, ...execRoutes, ...imageRoutes]);
+    this.routes = compile([...systemRoutes, ...containerRoutes, ...execRoutes, ...imageArchiveRoutes, ...imageRoutes]);
     this.server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
     this.server.on('request', (req, res) => void this.dispatch(req, res, undefined));
     this.server.on('upgrade', (req, socket, head) => {

@@ -10,6 +10,7 @@ import { ContainerService } from '../engine/container-service.ts';
 import { ExecService } from '../engine/exec-service.ts';
 import { systemInfo, versionInfo } from '../engine/system-info.ts';
 import { ImageService } from '../image/image-service.ts';
+import { ImageArchive } from '../image/image-archive.ts';
 import { bootstrapBusybox } from '../image/bootstrap-busybox.ts';
 import { parseSize } from '../logs/log-rotator.ts';
 import { ConmonRuntime } from '../runtime/conmon-runtime.ts';
@@ -151,6 +152,7 @@ export async function main(argv: string[]): Promise<void> {
     logMaxFiles: cfg.logMaxFiles,
   });
   await containers.init();
+  const imageArchive = await ImageArchive.open(images, { imageInUse: (id) => containers.imageInUse(id) });
   const execs = new ExecService({ containers, runtime, execRoot: cfg.execRoot, log });
 
   const backends: Backends = {
@@ -199,6 +201,11 @@ export async function main(argv: string[]): Promise<void> {
         }
         return bootstrapBusybox(images, { tag: name.includes(':') ? name : 'busybox:latest' });
       },
+    },
+    imageArchive: {
+      save: (names) => imageArchive.save(names),
+      load: (tar, o) => imageArchive.load(tar, o),
+      prune: (f) => imageArchive.prune(f),
     },
     system: {
       version: () => versionInfo(),

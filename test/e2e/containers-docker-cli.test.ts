@@ -1,6 +1,9 @@
 // The real docker CLI against berthd: the scenarios a Docker user types every day.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Daemon, isRoot, runCmd, sleep, waitFor } from './harness.ts';
 
 describe('docker CLI against berthd', { skip: !isRoot() && 'needs root' }, () => {
@@ -100,6 +103,32 @@ describe('docker CLI against berthd', { skip: !isRoot() && 'needs root' }, () =>
     assert.match(p.stdout, new RegExp(`\\n${id}\\n`));
     assert.match(p.stdout, /\nTotal reclaimed space: /);
     assert.equal((await d.docker(['ps', '-aq'])).stdout.trim(), '');
+  });
+
+  test('docker import of a rootfs tar, then run it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-import-'));
+    try {
+      await mkdir(join(dir, 'bin'));
+      await copyFile('/bin/busybox', join(dir, 'bin/busybox'));
+      await symlink('busybox', join(dir, 'bin/sh'));
+      await writeFile(join(dir, 'marker'), 'imported\n');
+      const tar = await runCmd('tar', ['-C', dir, '-cf', join(dir, '..', `${dir.split('/').pop()}.tar`), '.']);
+      assert.equal(tar.code, 0, tar.stderr);
+      const imp = await d.docker(['import', '--change', 'CMD ["/bin/sh", "-c", "cat /marker"]', `${dir}.tar`, 'imported:v1']);
+      assert.equal(imp.code, 0, imp.stderr);
+      assert.match(imp.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+      const run = await d.docker(['run', '--rm', 'imported:v1']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, 'imported\n');
+      const images = await d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+      assert.match(images.stdout, /^imported:v1$/m);
+      const rmi = await d.docker(['rmi', 'imported:v1']);
+      assert.equal(rmi.code, 0, rmi.stderr);
+      assert.match(rmi.stdout, /^Untagged: imported:v1\nDeleted: sha256:[0-9a-f]{64}\n/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}.tar`, { force: true });
+    }
   });
 
   test('bad input: clear errors, right exit codes', async () => {

@@ -10,7 +10,8 @@ export function printInspect(cli: Cli, items: unknown[], format: string | undefi
     return [];
   }
   if (format === 'json') {
-    for (const item of items) cli.out(`${JSON.stringify(item)}\n`);
+    // docker's JSON inspector: the whole list, compact.
+    cli.out(`${JSON.stringify(items)}\n`);
     return [];
   }
   let tpl: (data: unknown) => string;

@@ -427,6 +427,8 @@ class Parser {
     if (this.peek().typ !== 'field') return term;
     const names: string[] = [];
     let end = term.pos + term.src.length;
+    // Go's parser places a chain (.State.Nope, $x.A, (pipe).B) at its first chained field; errors report that column.
+    const chainPos = this.peek().pos;
     while (this.peek().typ === 'field') {
       const f = this.next();
       names.push(f.val.slice(1));
@@ -437,7 +439,7 @@ class Parser {
       case 'field':
       case 'var':
       case 'pipe':
-        return { ...term, names: [...term.names, ...names], src };
+        return { ...term, pos: chainPos, names: [...term.names, ...names], src };
       default:
         this.fail(`unexpected . after term "${term.src}"`, term.pos);
     }

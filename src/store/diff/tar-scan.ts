@@ -7,6 +7,8 @@ export interface TarEntryInfo {
   name: string;
   /** The ustar typeflag character ('0' file, '5' dir, '2' symlink, ...). */
   type: string;
+  /** Link target of hard links ('1') and symlinks ('2'), as stored. */
+  linkname?: string;
 }
 
 const BLOCK = 512;
@@ -64,6 +66,8 @@ export class TarScanner {
   private sparseSize = 0;
   private longName: string | undefined;
   private paxPath: string | undefined;
+  private longLink: string | undefined;
+  private paxLink: string | undefined;
   private paxSize: number | undefined;
 
   constructor(onEntry: (e: TarEntryInfo) => void) {
@@ -137,8 +141,10 @@ export class TarScanner {
     if (this.paxPath !== undefined) name = this.paxPath;
     if (this.longName !== undefined) name = this.longName;
     if (this.paxSize !== undefined) size = this.paxSize;
-    this.longName = this.paxPath = this.paxSize = undefined;
-    this.onEntry({ name: normalizeTarName(name), type });
+    let linkname = this.longLink ?? this.paxLink ?? cString(h, 157, 100);
+    this.longName = this.paxPath = this.paxSize = this.longLink = this.paxLink = undefined;
+    if (type !== '1' && type !== '2') linkname = '';
+    this.onEntry(linkname ? { name: normalizeTarName(name), type, linkname } : { name: normalizeTarName(name), type });
     const dataSize = HEADER_ONLY.has(type) ? 0 : size;
     if (type === 'S' && h[482] !== 0) {
       this.sparseExtensions = 1;
@@ -150,13 +156,16 @@ export class TarScanner {
 
   private finishMeta(type: string, data: Buffer): void {
     if (type === 'L') this.longName = cString(data, 0, data.length);
+    else if (type === 'K') this.longLink = cString(data, 0, data.length);
     else if (type === 'x') {
       const pax = parsePax(data);
       const path = pax.get('path');
       if (path !== undefined) this.paxPath = path;
       const size = pax.get('size');
       if (size !== undefined) this.paxSize = Number(size);
+      const linkpath = pax.get('linkpath');
+      if (linkpath !== undefined) this.paxLink = linkpath;
     }
-    // 'g' (global PAX) and 'K' (long link target) do not change the next entry's name.
+    // 'g' (global PAX) does not change the next entry.
   }
 }
