@@ -22,7 +22,10 @@ import { waitCommand } from './commands/container/wait.ts';
 import { bootstrapCommand } from './commands/image/bootstrap.ts';
 import { importCommand } from './commands/image/import.ts';
 import { imagesCommand } from './commands/image/ls.ts';
+import { loadCommand } from './commands/image/load.ts';
+import { imagePruneCommand } from './commands/image/prune.ts';
 import { rmiCommand } from './commands/image/rm.ts';
+import { saveCommand } from './commands/image/save.ts';
 import { tagCommand } from './commands/image/tag.ts';
 import { infoCommand } from './commands/system/info.ts';
 import { inspectCommand } from './commands/system/inspect.ts';
@@ -75,6 +78,9 @@ export function commandTable(cli: Cli): CommandTable {
           () => importCommand(cli),
           () => inspectCommand(cli, { only: 'image' }),
           () => tagCommand(cli),
+          () => saveCommand(cli),
+          () => loadCommand(cli),
+          () => imagePruneCommand(cli),
         ],
       },
       {
@@ -92,6 +98,8 @@ export function commandTable(cli: Cli): CommandTable {
       () => rmiCommand(cli),
       () => importCommand(cli),
       () => tagCommand(cli),
+      () => saveCommand(cli),
+      () => loadCommand(cli),
       () => versionCommand(cli),
       () => infoCommand(cli),
       () => bootstrapCommand(cli),

@@ -1,5 +1,5 @@
 // Validation and merging of a create request with its image's config, the way dockerd does it.
-import { invalidArgument } from '../base/errors.ts';
+import { invalidArgument, notFound } from '../base/errors.ts';
 import type { ContainerConfig, ContainerCreateBody, HostConfig, ImageRuntimeConfig } from '../spec/docker-api.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -110,6 +110,14 @@ export function parseSignal(value: string): string {
   throw invalidArgument(`Invalid signal: ${value}`, 'invalid_signal');
 }
 
+/** Without a network subsystem only the built-in modes exist. */
+export function validateBuiltinNetworkMode(hc: HostConfig): void {
+  const net = hc.NetworkMode ?? '';
+  if (!['', 'default', 'bridge', 'none', 'host'].includes(net)) {
+    throw notFound(`network ${net} not found`, 'network_not_found');
+  }
+}
+
 export function validateHostConfig(hc: HostConfig): void {
   const policy = hc.RestartPolicy?.Name ?? '';
   if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(policy)) {
@@ -135,10 +143,6 @@ export function validateHostConfig(hc: HostConfig): void {
   }
   if (hc.NanoCpus !== undefined && hc.NanoCpus < 0) throw invalidArgument('Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw invalidArgument('SHM size can not be less than 0');
-  const net = hc.NetworkMode ?? '';
-  if (!['', 'default', 'bridge', 'none', 'host'].includes(net)) {
-    throw invalidArgument(`network ${net} not found`, 'network_not_found');
-  }
   for (const bind of hc.Binds ?? []) {
     if (!bind.split(':')[0]?.startsWith('/')) {
       throw invalidArgument(`named volumes are not supported yet: ${bind}`, 'unsupported');

@@ -18,7 +18,7 @@ import { rotateIfNeeded } from '../logs/log-rotator.ts';
 import { readLogs, type LogEntry } from '../logs/log-reader.ts';
 import type { ContainerRuntime, AttachStream } from '../runtime/runtime.ts';
 import { buildSpec, specToJson, type HostLimits, type SpecInput } from '../runtime/oci-spec.ts';
-import { commandOf, mergeConfig, parseSignal, validateHostConfig, validateName } from './container-config.ts';
+import { commandOf, mergeConfig, parseSignal, validateBuiltinNetworkMode, validateHostConfig, validateName } from './container-config.ts';
 import { ContainerStore, initialState, type ContainerRecord } from './container-record.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { matchesFilters, parseFilters } from './container-filters.ts';
@@ -28,6 +28,38 @@ export interface ImageBackend {
   resolve(ref: string): { id: string; config: { config?: ImageRuntimeConfig } } | Promise<{ id: string; config: { config?: ImageRuntimeConfig } }>;
   layerChainFor(imageId: string): string | null;
   familiarName?(imageId: string): string | undefined;
+}
+
+/** The network subsystem as the engine sees it: join a container to its networks around its life. */
+export interface NetworkAttacher {
+  /** Create-time validation of NetworkMode, PortBindings, ... (throws BerthError). */
+  validate(rec: ContainerRecord): void;
+  /**
+   * Before runc create: set up the container's network namespace (or none/host), IPs, published ports.
+   * Idempotent for a container already connected (live restore).
+   */
+  connect(rec: ContainerRecord): Promise<NetworkJoin>;
+  /** After exit or on remove: release addresses, rules, veths, the netns. Idempotent. */
+  disconnect(rec: ContainerRecord): Promise<void>;
+  /** Docker's NetworkSettings for inspect, and the Ports of `ps`. */
+  settings(rec: ContainerRecord): Record<string, unknown>;
+  ports(rec: ContainerRecord): ContainerSummary['Ports'];
+  /** Networks the container is on, for `ps` and inspect's HostConfig.NetworkMode summary. */
+  summary(rec: ContainerRecord): { NetworkMode: string; Networks: Record<string, unknown> };
+  /** After daemon restart: re-adopt running containers' network state, release what dead ones held. */
+  restore(records: ContainerRecord[]): Promise<void>;
+}
+
+export interface NetworkJoin {
+  /** Path of the netns to join (/run/netns/NAME), or 'host', or 'none' (a fresh empty netns). */
+  netns: string;
+  /** Primary IP on the container's network, for /etc/hosts. */
+  ip?: string;
+  /** Extra /etc/hosts lines (aliases, host.docker.internal ...), "IP\tNAME ..." form. */
+  hostsEntries?: string[];
+  /** Nameservers for resolv.conf (e.g. the embedded DNS on a user network's gateway); empty = host's. */
+  dns?: string[];
+  dnsSearch?: string[];
 }
 
 export interface Logger {
@@ -50,6 +82,8 @@ export interface ContainerServiceOptions {
   log: Logger;
   logMaxSize: number;
   logMaxFiles: number;
+  /** Optional network subsystem; without it containers get `none` (or `host`). */
+  network?: NetworkAttacher;
 }
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -128,6 +162,7 @@ export class ContainerService {
         await this.recordExit(rec, { code: 255, at: new Date(), oomKilled: false }, 'container state lost while the daemon was down');
       }
     }
+    await this.o.network?.restore([...this.byId.values()]).catch((e) => this.o.log.error('network restore failed', { error: errorMessage(e) }));
     this.rotateTimer = setInterval(() => void this.rotateLogs(), 2000);
     this.rotateTimer.unref();
   }
@@ -155,6 +190,12 @@ export class ContainerService {
   imageInUse(imageId: string): string | null {
     for (const r of this.byId.values()) if (r.Image === imageId) return r.Id;
     return null;
+  }
+
+  /** Runs `fn` holding the container's lock (start, pause and remove wait); for temporary rootfs mounts. */
+  withLock<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const rec = this.get(ref);
+    return this.locks.run(rec.Id, () => fn(rec));
   }
 
   bundle(id: string): string {
@@ -188,12 +229,12 @@ export class ContainerService {
       ImageID: r.Image,
       Command: [r.Path, ...r.Args].join(' ') === cmd ? cmd : cmd,
       Created: Math.floor(Date.parse(r.Created) / 1000),
-      Ports: [],
+      Ports: this.o.network?.ports(r) ?? [],
       Labels: r.Config.Labels ?? {},
       State: r.State.Status,
       Status: statusText(r.State),
-      HostConfig: { NetworkMode: net },
-      NetworkSettings: { Networks: {} },
+      HostConfig: { NetworkMode: this.o.network?.summary(r).NetworkMode ?? net },
+      NetworkSettings: { Networks: this.o.network?.summary(r).Networks ?? {} },
       Mounts: [],
     };
   }
@@ -234,7 +275,7 @@ export class ContainerService {
         return { Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' };
       }),
       Config: r.Config,
-      NetworkSettings: {
+      NetworkSettings: this.o.network?.settings(r) ?? {
         Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
         LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
         EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0,
@@ -285,6 +326,8 @@ export class ContainerService {
       LayerChain: this.o.images.layerChainFor(image.id),
     };
     if (!rec.HostConfig.RestartPolicy?.Name) rec.HostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+    if (this.o.network) this.o.network.validate(rec);
+    else validateBuiltinNetworkMode(rec.HostConfig);
     this.reservedNames.add(name);
     try {
       await this.o.snapshotter.prepare(id, rec.LayerChain);
@@ -335,16 +378,21 @@ export class ContainerService {
       await this.o.snapshotter.mount(id, rootfs);
       cleanups.push(() => this.o.snapshotter.unmount(id, rootfs));
       mark('mount');
+      const net = this.o.network ? await this.o.network.connect(rec) : undefined;
+      if (this.o.network) cleanups.push(() => this.o.network!.disconnect(rec));
+      mark('network');
       const etc = await writeEtcFiles({
         dir: this.store.dir(id),
         hostname: rec.Config.Hostname || id.slice(0, 12),
-        networkMode: rec.HostConfig.NetworkMode ?? 'default',
-        extraHosts: rec.HostConfig.ExtraHosts ?? [],
-        dns: rec.HostConfig.Dns ?? [],
-        dnsSearch: rec.HostConfig.DnsSearch ?? [],
+        networkMode: net?.netns === 'host' || rec.HostConfig.NetworkMode === 'host' ? 'host' : rec.HostConfig.NetworkMode ?? 'default',
+        extraHosts: [...(rec.HostConfig.ExtraHosts ?? [])],
+        extraHostsLines: net?.hostsEntries ?? [],
+        ip: net?.ip,
+        dns: rec.HostConfig.Dns?.length ? rec.HostConfig.Dns : (net?.dns ?? []),
+        dnsSearch: rec.HostConfig.DnsSearch?.length ? rec.HostConfig.DnsSearch : (net?.dnsSearch ?? []),
         dnsOptions: rec.HostConfig.DnsOptions ?? [],
       });
-      const spec = await buildSpec(this.specInput(rec, rootfs, etc), this.o.hostLimits);
+      const spec = await buildSpec(this.specInput(rec, rootfs, etc, net), this.o.hostLimits);
       // The docker CLI sends the terminal size at create; without it the pty starts at 0x0 (findings §1).
       const cs = rec.HostConfig.ConsoleSize;
       if (rec.Config.Tty && spec.process && cs && cs[0] > 0 && cs[1] > 0) spec.process.consoleSize = { height: cs[0], width: cs[1] };
@@ -408,7 +456,12 @@ export class ContainerService {
     }
   }
 
-  private specInput(rec: ContainerRecord, rootfs: string, etc: { hosts: string; hostname: string; resolvConf: string }): SpecInput {
+  private specInput(
+    rec: ContainerRecord,
+    rootfs: string,
+    etc: { hosts: string; hostname: string; resolvConf: string },
+    net?: NetworkJoin,
+  ): SpecInput {
     const hc = rec.HostConfig;
     const mode = hc.NetworkMode ?? 'default';
     const binds = (hc.Binds ?? []).map((b) => {
@@ -444,8 +497,12 @@ export class ContainerService {
       capDrop: hc.CapDrop ?? [],
       securityOpt: hc.SecurityOpt ?? [],
       init: hc.Init ? { hostPath: this.o.initPath } : undefined,
-      // The bridge network comes with its own subsystem; until then containers get their own empty netns.
-      network: mode === 'host' ? { mode: 'host' } : { mode: 'none' },
+      network:
+        net?.netns === 'host' || (!net && mode === 'host')
+          ? { mode: 'host' }
+          : net && net.netns !== 'none'
+            ? { mode: 'netns', path: net.netns }
+            : { mode: 'none' },
       ipcMode: hc.IpcMode === 'host' ? 'host' : 'private',
       pidMode: hc.PidMode === 'host' ? 'host' : 'private',
       utsMode: hc.UTSMode === 'host' ? 'host' : 'private',
@@ -510,6 +567,7 @@ export class ContainerService {
       this.notify(id, ['not-running', 'next-exit'], exit.code);
       await this.o.runtime.delete(id, { force: true }).catch((e) => this.o.log.warn('runc delete failed', { id, error: errorMessage(e) }));
       await this.o.snapshotter.unmount(id, this.rootfsPath(id)).catch((e) => this.o.log.warn('unmount failed', { id, error: errorMessage(e) }));
+      await this.o.network?.disconnect(rec).catch((e) => this.o.log.warn('network disconnect failed', { id, error: errorMessage(e) }));
       await this.o.runtime.cleanup(id).catch(() => {});
     });
     // Give attached clients a moment to drain conmon's last messages before we tear the socket down.
@@ -671,6 +729,7 @@ export class ContainerService {
       // The exit path already deleted the runc container; only a crash between create and exit leaves one.
       if (await this.o.runtime.hasState(rec.Id)) await this.o.runtime.delete(rec.Id, { force: true }).catch(() => {});
       await this.o.snapshotter.unmount(rec.Id, this.rootfsPath(rec.Id)).catch(() => {});
+      await this.o.network?.disconnect(rec).catch(() => {});
       await this.o.snapshotter.remove(rec.Id);
       await rm(this.bundle(rec.Id), { recursive: true, force: true });
       await this.o.runtime.cleanup(rec.Id).catch(() => {});

@@ -9,6 +9,8 @@ export interface EtcFilesInput {
   hostname: string;
   networkMode: string;
   extraHosts: string[];
+  /** Ready-made hosts lines from the network subsystem ("IP\tname alias"). */
+  extraHostsLines?: string[];
   dns: string[];
   dnsSearch: string[];
   dnsOptions: string[];
@@ -33,7 +35,7 @@ export function filterResolvConf(text: string, hostNetwork: boolean): string {
   return lines.join('\n').replace(/\n*$/, '\n');
 }
 
-export function renderHosts(input: Pick<EtcFilesInput, 'hostname' | 'extraHosts' | 'ip'>): string {
+export function renderHosts(input: Pick<EtcFilesInput, 'hostname' | 'extraHosts' | 'ip' | 'extraHostsLines'>): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -47,6 +49,7 @@ export function renderHosts(input: Pick<EtcFilesInput, 'hostname' | 'extraHosts'
     const idx = entry.indexOf(':');
     if (idx > 0) lines.push(`${entry.slice(idx + 1)}\t${entry.slice(0, idx)}`);
   }
+  lines.push(...(input.extraHostsLines ?? []));
   if (input.ip) lines.push(`${input.ip}\t${input.hostname}`);
   return lines.join('\n') + '\n';
 }

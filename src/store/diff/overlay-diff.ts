@@ -84,6 +84,12 @@ export async function readXattrsTree(dir: string, opts: { signal?: AbortSignal }
   return parseGetfattr(r.stdout.toString('utf8'));
 }
 
+/** Whether a directory carries overlay's opaque marker (one getfattr run; only asked for dirs made opaque above). */
+export async function isOpaqueDir(layer: string, rel: string): Promise<boolean> {
+  const r = await run('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', '--', join(layer, rel)], { allowExit: [1] }).catch(() => undefined);
+  return !!r && r.code === 0 && r.stdout.toString() === 'y';
+}
+
 interface LowerLookup {
   /** lstat of the path as the merged lower layers show it, or undefined if absent there. */
   stat(rel: string): Promise<Stats | undefined>;
@@ -92,7 +98,7 @@ interface LowerLookup {
 }
 
 /** The merged view of read-only overlay lowers (top-most first), honouring their whiteouts and opaque dirs. */
-export function lowerLookup(lowers: readonly string[], opaque: (layer: string, rel: string) => boolean): LowerLookup {
+export function lowerLookup(lowers: readonly string[], opaque: (layer: string, rel: string) => Promise<boolean>): LowerLookup {
   const statIn = async (dir: string, rel: string) => lstat(join(dir, rel)).catch(() => undefined);
   return {
     async stat(rel) {
@@ -113,7 +119,7 @@ export function lowerLookup(lowers: readonly string[], opaque: (layer: string, r
           const c = await statIn(l, join(rel, name));
           seen.set(name, !!c && !isWhiteoutDevice(c));
         }
-        if (opaque(l, rel)) break;
+        if (await opaque(l, rel)) break;
       }
       return [...seen].filter(([, visible]) => visible).map(([n]) => n);
     },
@@ -129,10 +135,10 @@ const sameDirMeta = (a: Stats, b: Stats) => a.mode === b.mode && a.uid === b.uid
 export async function overlayDiff(
   upper: string,
   lowers: readonly string[],
-  opts: { xattrs?: Map<string, Record<string, Buffer>>; lowerOpaque?: (layer: string, rel: string) => boolean; signal?: AbortSignal } = {},
+  opts: { xattrs?: Map<string, Record<string, Buffer>>; lowerOpaque?: (layer: string, rel: string) => Promise<boolean>; signal?: AbortSignal } = {},
 ): Promise<OverlayDiff> {
   const xattrs = opts.xattrs ?? (await readXattrsTree(upper, opts));
-  const lower = lowerLookup(lowers, opts.lowerOpaque ?? (() => false));
+  const lower = lowerLookup(lowers, opts.lowerOpaque ?? isOpaqueDir);
   const changes: Change[] = [];
   const entries: LayerEntry[] = [];
   const changedDirs = new Set<string>();

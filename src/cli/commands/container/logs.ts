@@ -4,6 +4,7 @@ import { demuxTo, waitDrain } from '../../../client/stdcopy.ts';
 import type { BerthCommand } from '../../berth-command.ts';
 import { newCommand, requireArgs } from '../../berth-command.ts';
 import type { Cli } from '../../cli.ts';
+import { StatusError } from '../../cli-errors.ts';
 import { bindAction } from '../../run-action.ts';
 
 interface LogsFlags {
@@ -29,8 +30,8 @@ export function logsCommand(cli: Cli): BerthCommand {
     const info = await inspectContainer(client, args[0]!);
     const res = await containerLogs(client, args[0]!, {
       follow: f.follow,
-      since: f.since ? toApiTime(f.since) : undefined,
-      until: f.until ? toApiTime(f.until) : undefined,
+      since: f.since ? apiTimeFlag('since', f.since) : undefined,
+      until: f.until ? apiTimeFlag('until', f.until) : undefined,
       timestamps: f.timestamps,
       tail: f.tail,
       details: f.details,
@@ -56,4 +57,13 @@ export function toApiTime(value: string, now = Date.now()): string {
   const parsed = Date.parse(value);
   if (!/^\d+(\.\d+)?$/.test(value) && !Number.isNaN(parsed)) return (parsed / 1000).toFixed(9);
   return value;
+}
+
+/** docker's client rejects what is neither a duration, a date nor a unix timestamp before asking the daemon. */
+function apiTimeFlag(name: string, value: string): string {
+  const t = toApiTime(value);
+  if (t === value && !/^\d+(\.\d+)?$/.test(value)) {
+    throw new StatusError(1, `invalid value for "${name}": failed to parse value as time or duration: "${value}"`);
+  }
+  return t;
 }
