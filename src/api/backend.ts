@@ -63,6 +63,8 @@ export interface ImageBackendApi {
   tag(source: string, target: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noPrune?: boolean }): Promise<{ Untagged?: string; Deleted?: string }[]>;
   history?(ref: string): unknown[];
+  /** POST /images/create?fromSrc=<http(s) URL>: the daemon fetches the tarball and imports it. */
+  importFromUrl?(url: string, opts: { repoTag?: string; changes?: string[]; message?: string; signal?: AbortSignal }): Promise<string>;
   /** Berth extension: build a base image offline (e.g. busybox from the host's busybox-static). */
   bootstrap(name: string): Promise<string>;
 }
@@ -76,17 +78,50 @@ export interface ImageArchiveBackend {
   prune(filters?: string): Promise<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>;
 }
 
+/** Docker's ContainerPathStat; `mode` is a Go os.FileMode. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** A container's filesystem: diff, commit, export, archive (cp). */
+export interface ContainerFsBackend {
+  changes(ref: string): Promise<{ Path: string; Kind: number }[]>;
+  commit(ref: string, opts: { repo?: string; tag?: string; comment?: string; author?: string; pause?: boolean; changes?: string[]; signal?: AbortSignal }): Promise<string>;
+  export(ref: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  statPath(ref: string, path: string): Promise<ContainerPathStat>;
+  getArchive(ref: string, path: string, signal?: AbortSignal): Promise<{ stat: ContainerPathStat; stream: NodeJS.ReadableStream }>;
+  putArchive(ref: string, path: string, tar: NodeJS.ReadableStream, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal }): Promise<void>;
+}
+
 export interface SystemBackend {
   info(): Promise<Record<string, unknown>>;
   version(): Record<string, unknown>;
 }
 
+export interface EventMessageLike {
+  timeNano: number;
+}
+
+export interface EventsBackend {
+  replay(opts: { sinceNano?: bigint; untilNano?: bigint; filters?: Record<string, string[]> }): EventMessageLike[];
+  subscribe(cb: (e: EventMessageLike) => void): () => void;
+  matches(e: EventMessageLike, filters: Record<string, string[]>): boolean;
+  /** null when valid, else the error message. */
+  validateFilters(filters: Record<string, string[]>): string | null;
+}
+
 export interface Backends {
+  events: EventsBackend;
   containers: ContainerBackend;
   exec: ExecBackend;
   images: ImageBackendApi;
   imageArchive?: ImageArchiveBackend;
   system: SystemBackend;
+  containerFs?: ContainerFsBackend;
 }
 
 export interface ApiLogger {

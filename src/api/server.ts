@@ -6,6 +6,7 @@ import { BerthError, errorMessage, invalidArgument } from '../base/errors.ts';
 import { API_VERSION, MIN_API_VERSION } from '../spec/docker-api.ts';
 import type { ApiLogger, Backends } from './backend.ts';
 import { statusFor } from './http-status.ts';
+import { containerFsRoutes } from './routes/container-fs.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
@@ -82,7 +83,7 @@ export class ApiServer {
 
   constructor(o: ApiServerOptions) {
     this.o = o;
-    this.routes = compile([...systemRoutes, ...containerRoutes, ...execRoutes, ...imageArchiveRoutes, ...imageRoutes]);
+    this.routes = compile([...systemRoutes, ...containerRoutes, ...containerFsRoutes, ...execRoutes, ...imageArchiveRoutes, ...imageRoutes]);
     this.server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
     this.server.on('request', (req, res) => void this.dispatch(req, res, undefined));
     this.server.on('upgrade', (req, socket, head) => {

@@ -3,7 +3,11 @@
 import type { BerthCommand } from './berth-command.ts';
 import type { Cli } from './cli.ts';
 import { attachCommand } from './commands/container/attach.ts';
+import { commitCommand } from './commands/container/commit.ts';
+import { cpCommand } from './commands/container/cp.ts';
 import { createCommand } from './commands/container/create.ts';
+import { diffCommand } from './commands/container/diff.ts';
+import { exportCommand } from './commands/container/export.ts';
 import { execCommand } from './commands/container/exec.ts';
 import { killCommand } from './commands/container/kill.ts';
 import { logsCommand } from './commands/container/logs.ts';
@@ -55,6 +59,10 @@ export function commandTable(cli: Cli): CommandTable {
     topCommand,
     pauseCommand,
     unpauseCommand,
+    diffCommand,
+    commitCommand,
+    exportCommand,
+    cpCommand,
   ].map((f) => () => f(cli));
   return {
     groups: [

@@ -16,6 +16,9 @@ import { parseSize } from '../logs/log-rotator.ts';
 import { ConmonRuntime } from '../runtime/conmon-runtime.ts';
 import { readHostLimits } from '../runtime/oci-spec.ts';
 import { openSnapshotter } from '../store/snapshot/open-snapshotter.ts';
+import { ContainerFs } from '../engine/container-fs.ts';
+import { fetchUrl } from '../image/fetch-url.ts';
+import { EventLog, matchEvent, validateEventFilters, type EventMessage } from '../events/event-log.ts';
 import { createLogger, parseLevel } from './logger.ts';
 
 interface DaemonConfig {
@@ -133,6 +136,7 @@ export async function main(argv: string[]): Promise<void> {
   await runtime.init();
   const snapshotter = await openSnapshotter(join(cfg.dataRoot, 'storage'), cfg.storageDriver);
   const images = await ImageService.open({ root: join(cfg.dataRoot, 'image'), snapshotter });
+  const events = await EventLog.open({ path: join(cfg.dataRoot, 'events.jsonl') });
   const containers = new ContainerService({
     dataRoot: cfg.dataRoot,
     execRoot: cfg.execRoot,
@@ -150,12 +154,21 @@ export async function main(argv: string[]): Promise<void> {
     log,
     logMaxSize,
     logMaxFiles: cfg.logMaxFiles,
+    events,
   });
   await containers.init();
   const imageArchive = await ImageArchive.open(images, { imageInUse: (id) => containers.imageInUse(id) });
   const execs = new ExecService({ containers, runtime, execRoot: cfg.execRoot, log });
 
+  const imageEvent = (action: string, id: string, name?: string) =>
+    events.emit({ type: 'image', action, id: name ?? id, attributes: name ? { name } : {} });
   const backends: Backends = {
+    events: {
+      replay: (o) => events.replay(o),
+      subscribe: (cb) => events.subscribe(cb),
+      matches: (e, f) => matchEvent(e as EventMessage, f),
+      validateFilters: (f) => validateEventFilters(f),
+    },
     containers: {
       list: (o) => containers.list(o),
       create: (b, o) => containers.create(b, o),
@@ -192,6 +205,7 @@ export async function main(argv: string[]): Promise<void> {
       list: (o) => images.list(o),
       inspect: (r) => images.inspect(r),
       importRootfs: (tar, o) => images.importRootfs(tar, o),
+      importFromUrl: async (url, o) => images.importRootfs(await fetchUrl(url, { signal: o.signal }), { ...o, message: o.message || `Imported from ${url}` }),
       tag: (s, t) => images.tag(s, t),
       remove: (r, o) => images.remove(r, { ...o, imageInUse: (id: string) => containers.imageInUse(id) }),
       history: images.history ? (r) => images.history!(r) : undefined,
@@ -199,7 +213,11 @@ export async function main(argv: string[]): Promise<void> {
         if (name !== 'busybox' && !name.startsWith('busybox:')) {
           throw invalidArgument(`unknown bootstrap image ${name}: supported: busybox`);
         }
-        return bootstrapBusybox(images, { tag: name.includes(':') ? name : 'busybox:latest' });
+        const tag = name.includes(':') ? name : 'busybox:latest';
+        const id = await bootstrapBusybox(images, { tag });
+        imageEvent('import', id);
+        imageEvent('tag', id, tag);
+        return id;
       },
     },
     imageArchive: {
@@ -230,6 +248,22 @@ export async function main(argv: string[]): Promise<void> {
     },
   };
 
+  const containerFs = new ContainerFs({
+    containers,
+    snapshotter,
+    images: { content: images.content, store: images.store, snapshotter },
+    execRoot: cfg.execRoot,
+    log,
+  });
+  backends.containerFs = {
+    changes: (r) => containerFs.changes(r),
+    commit: (r, o) => containerFs.commit(r, o),
+    export: (r, s) => containerFs.export(r, s),
+    statPath: (r, p) => containerFs.statPath(r, p),
+    getArchive: (r, p, s) => containerFs.getArchive(r, p, s),
+    putArchive: (r, p, t, o) => containerFs.putArchive(r, p, t, o),
+  };
+
   const api = new ApiServer({ socketPath, backends, log });
   await api.listen();
   log.info('berthd listening', { socket: socketPath, dataRoot: cfg.dataRoot, driver: snapshotter.name });
@@ -247,6 +281,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     // With live restore, containers keep running under conmon; the next berthd adopts them.
     await containers.close();
+    await events.flush();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

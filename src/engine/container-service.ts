@@ -16,6 +16,7 @@ import type {
 import type { Snapshotter } from '../store/snapshot/snapshotter.ts';
 import { rotateIfNeeded } from '../logs/log-rotator.ts';
 import { readLogs, type LogEntry } from '../logs/log-reader.ts';
+import type { EventSink } from '../events/event-log.ts';
 import type { ContainerRuntime, AttachStream } from '../runtime/runtime.ts';
 import { buildSpec, specToJson, type HostLimits, type SpecInput } from '../runtime/oci-spec.ts';
 import { commandOf, mergeConfig, parseSignal, validateBuiltinNetworkMode, validateHostConfig, validateName } from './container-config.ts';
@@ -84,6 +85,7 @@ export interface ContainerServiceOptions {
   logMaxFiles: number;
   /** Optional network subsystem; without it containers get `none` (or `host`). */
   network?: NetworkAttacher;
+  events?: EventSink;
 }
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -171,6 +173,16 @@ export class ContainerService {
     this.watcher?.close();
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const set of this.liveAttach.values()) for (const a of set) a.close();
+  }
+
+  /** Docker's container event: attributes are the image, the name and the container's labels. */
+  event(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.o.events?.emit({
+      type: 'container',
+      action,
+      id: rec.Id,
+      attributes: { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? '', name: rec.Name, ...extra },
+    });
   }
 
   // ---- queries ----------------------------------------------------------------------------------------------
@@ -343,6 +355,7 @@ export class ContainerService {
       this.reservedNames.delete(name);
     }
     this.o.log.info('container created', { id, name });
+    this.event(rec, 'create');
     return { Id: id, Warnings: [] };
   }
 
@@ -432,6 +445,7 @@ export class ContainerService {
       await this.store.save(rec);
       mark('saved');
       this.o.log.info('container started', { id, pid: created.pid, ...marks });
+      this.event(rec, 'start');
       // The process may already have exited (before we saved Running): re-check the exit file.
       if (await this.o.runtime.readExit(id)) void this.onExitFile(id);
     } catch (e) {
@@ -563,6 +577,9 @@ export class ContainerService {
       rec.ConmonPid = undefined;
       await this.store.save(rec).catch((e) => this.o.log.error('saving exit failed', { id, error: errorMessage(e) }));
       this.o.log.info('container exited', { id, code: exit.code });
+      if (exit.oomKilled) this.event(rec, 'oom');
+      const ran = Date.parse(st.FinishedAt) - Date.parse(st.StartedAt);
+      this.event(rec, 'die', { exitCode: String(exit.code), execDuration: String(Math.max(0, Math.round(ran / 1000))) });
       // Waiters learn of the exit before cleanup; a following start waits for this lock, so it never races it.
       this.notify(id, ['not-running', 'next-exit'], exit.code);
       await this.o.runtime.delete(id, { force: true }).catch((e) => this.o.log.warn('runc delete failed', { id, error: errorMessage(e) }));
@@ -649,18 +666,25 @@ export class ContainerService {
     const exited = this.wait(rec.Id, 'not-running');
     if (timeout !== 0) {
       if (rec.State.Paused) await this.o.runtime.resume(rec.Id).catch(() => {});
+      this.event(rec, 'kill', { signal: signalNumber(sig) });
       await this.o.runtime.kill(rec.Id, sig);
       if (timeout < 0) {
         await exited;
+        this.event(rec, 'stop');
         return;
       }
       const done = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
-      if (done) return;
+      if (done) {
+        this.event(rec, 'stop');
+        return;
+      }
       this.o.log.info(`container did not exit within ${timeout}s of ${sig}; sending SIGKILL`, { id: rec.Id });
     }
+    this.event(rec, 'kill', { signal: '9' });
     await this.o.runtime.kill(rec.Id, 'KILL', { all: true });
     if (rec.State.Paused) await this.o.runtime.resume(rec.Id).catch(() => {});
     await Promise.race([exited, sleep(10_000)]);
+    this.event(rec, 'stop');
   }
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
@@ -670,6 +694,7 @@ export class ContainerService {
       throw conflict(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`, 'container_not_running');
     }
     if (sig === 'KILL') rec.ManuallyStopped = true;
+    this.event(rec, 'kill', { signal: signalNumber(sig) });
     await this.o.runtime.kill(rec.Id, sig);
     if (sig === 'KILL' && rec.State.Paused) await this.o.runtime.resume(rec.Id).catch(() => {});
   }
@@ -680,6 +705,7 @@ export class ContainerService {
       if (!(e instanceof BerthError && e.category === 'not_modified')) throw e;
     });
     await this.start(rec.Id);
+    this.event(rec, 'restart');
   }
 
   async pause(ref: string): Promise<void> {
@@ -691,6 +717,7 @@ export class ContainerService {
       rec.State.Paused = true;
       rec.State.Status = 'paused';
       await this.store.save(rec);
+      this.event(rec, 'pause');
     });
   }
 
@@ -702,6 +729,7 @@ export class ContainerService {
       rec.State.Paused = false;
       rec.State.Status = 'running';
       await this.store.save(rec);
+      this.event(rec, 'unpause');
     });
   }
 
@@ -736,6 +764,7 @@ export class ContainerService {
       await this.store.remove(rec.Id);
       this.byId.delete(rec.Id);
       this.o.log.info('container removed', { id: rec.Id });
+      this.event(rec, 'destroy');
       this.notify(rec.Id, ['not-running', 'next-exit', 'removed'], rec.State.ExitCode);
     });
   }
@@ -752,8 +781,10 @@ export class ContainerService {
         'name_in_use',
       );
     }
+    const oldName = rec.Name;
     rec.Name = name;
     await this.store.save(rec);
+    this.event(rec, 'rename', { oldName: '/' + oldName });
   }
 
   async prune(filters?: string): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
@@ -769,6 +800,7 @@ export class ContainerService {
       await this.remove(rec.Id).catch(() => {});
       if (!this.byId.has(rec.Id)) deleted.push(rec.Id);
     }
+    this.o.events?.emit({ type: 'container', action: 'prune', id: '', attributes: { reclaimed: String(space) } });
     return { ContainersDeleted: deleted, SpaceReclaimed: space };
   }
 
@@ -776,6 +808,7 @@ export class ContainerService {
 
   async attach(ref: string, client: AttachClient): Promise<void> {
     const rec = this.get(ref);
+    this.event(rec, 'attach');
     if (rec.State.Running) {
       const stream = await this.o.runtime.attach(rec.Id);
       this.wire(rec.Id, stream, client);
@@ -831,6 +864,7 @@ export class ContainerService {
     }
     if (!rec.Config.Tty) return;
     await this.o.runtime.resize(this.bundle(rec.Id), size);
+    this.event(rec, 'resize', { height: String(size.height), width: String(size.width) });
   }
 
   async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
@@ -896,6 +930,11 @@ export class ContainerService {
     const spec = JSON.parse(await readFile(join(this.bundle(id), 'config.json'), 'utf8')) as { process: Record<string, unknown> };
     return spec.process;
   }
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, TERM: 15, STOP: 19, CONT: 18, WINCH: 28 };
+function signalNumber(sig: string): string {
+  return /^\d+$/.test(sig) ? sig : String(SIGNAL_NUMBERS[sig] ?? sig);
 }
 
 function sleep(ms: number): Promise<void> {

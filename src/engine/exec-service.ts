@@ -60,6 +60,7 @@ export class ExecService {
     if (!c.State.Running) throw conflict(`container ${c.Id} is not running`, 'container_not_running');
     if (c.State.Paused) throw conflict(`container ${c.Id} is paused, unpause the container before exec`, 'container_paused');
     const id = newId();
+    this.containers.event(c, `exec_create: ${cfg.Cmd.join(' ')}`, { execID: id });
     this.execs.set(id, {
       ID: id,
       ContainerID: c.Id,
@@ -149,6 +150,7 @@ export class ExecService {
       });
       e.Running = true;
       e.Pid = session.pid;
+      this.containers.event(c, `exec_start: ${e.Config.Cmd.join(' ')}`, { execID: e.ID });
       e.attach = session.attach;
       if (session.attach && client) {
         session.attach.onData((s, d) => client.onOutput(s, d));
@@ -156,6 +158,7 @@ export class ExecService {
       void session.exited.then(async (code) => {
         e.ExitCode = code;
         e.Running = false;
+        this.containers.event(c, 'exec_die', { execID: e.ID, exitCode: String(code) });
         // Output may trail the exit report by a moment; the socket closes when conmon exits.
         if (session.attach) {
           await new Promise<void>((r) => {

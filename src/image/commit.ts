@@ -49,7 +49,7 @@ const RUNTIME_KEYS = [
 
 function imageConfigFrom(c: ImageRuntimeConfig): ImageRuntimeConfig {
   const out: Record<string, unknown> = {};
-  for (const k of RUNTIME_KEYS) if (c[k] !== undefined) out[k] = structuredClone(c[k]);
+  for (const k of RUNTIME_KEYS) if (c[k] !== undefined && c[k] !== null) out[k] = structuredClone(c[k]);
   return out as ImageRuntimeConfig;
 }
 

@@ -286,7 +286,7 @@ export class ImageArchive {
             applied = await snap.applyLayer({ parent, chainId, tar: await content.readStream(diffId), signal });
           } catch (e) {
             if (signal?.aborted) throw e;
-            throw invalidArgument(`failed to register layer: ${errorMessage(e)}`, 'invalid_layer');
+            throw invalidArgument(`failed to register layer: ${layerErrorText(errorMessage(e))}`, 'invalid_layer');
           }
           if (!applied.existed) createdLayers.push(chainId);
         }
@@ -410,6 +410,14 @@ function untilMs(v: string, now: number): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${v}'`);
   return t;
+}
+
+/** GNU tar's complaint without the command line and its boilerplate: one line for the user. */
+function layerErrorText(message: string): string {
+  const m = /: exit status \d+: ([\s\S]*)$/.exec(message);
+  if (!m) return message.replace(/\s*\n\s*/g, '; ');
+  const lines = m[1]!.split('\n').map((l) => l.trim()).filter((l) => l && !/Exiting with failure status|Removing leading/.test(l));
+  return lines.join('; ') || message.replace(/\s*\n\s*/g, '; ');
 }
 
 function labelMatches(labels: Record<string, string>, filter: string): boolean {

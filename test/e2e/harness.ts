@@ -237,3 +237,110 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, what:
 export async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
+
+// ---------------------------------------------------------------- pseudo-terminals
+
+/**
+ * python3's pty module runs the command on a fresh pseudo-terminal of the given size: our stdin goes to the master
+ * (keystrokes), the master's output comes back on stdout, the exit status is the command's (128+N for a signal).
+ * SIGUSR1 resizes the terminal to the size in argv[3..4] (the kernel then sends SIGWINCH to the foreground job).
+ */
+const PTY_PY = String.raw`
+import os, pty, sys, select, struct, fcntl, termios, signal
+rows, cols, rows2, cols2 = (int(x) for x in sys.argv[1:5])
+cmd = sys.argv[5:]
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+    os.execvp(cmd[0], cmd)
+def resize(*_):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows2, cols2, 0, 0))
+signal.signal(signal.SIGUSR1, resize)
+inputs = [fd, 0]
+while True:
+    try:
+        r, _, _ = select.select(inputs, [], [])
+    except InterruptedError:
+        continue
+    if fd in r:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b''
+        if not data:
+            break
+        os.write(1, data)
+    if 0 in r:
+        data = os.read(0, 65536)
+        if data:
+            os.write(fd, data)
+        else:
+            inputs.remove(0)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+`;
+
+export class PtySession {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number>;
+  private consumed = 0;
+
+  constructor(cmd: string, args: string[], opts: { env?: Record<string, string>; rows?: number; cols?: number; resizeTo?: [number, number] } = {}) {
+    const [rows2, cols2] = opts.resizeTo ?? [opts.rows ?? 24, opts.cols ?? 80];
+    this.child = spawn('python3', ['-c', PTY_PY, String(opts.rows ?? 24), String(opts.cols ?? 80), String(rows2), String(cols2), cmd, ...args], {
+      env: { ...process.env, TERM: 'xterm', ...opts.env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString('latin1')));
+    this.child.stdin!.on('error', () => {});
+    this.exited = new Promise((res) => this.child.on('close', (code, sig) => res(code ?? 128 + (sig === 'SIGKILL' ? 9 : 15))));
+  }
+
+  /** Waits until output after the last match contains `re`; returns the match. */
+  async expect(re: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rest = this.output.slice(this.consumed);
+      const m = re.exec(rest);
+      if (m) {
+        this.consumed += m.index + m[0].length;
+        return m;
+      }
+      if (Date.now() > deadline || this.child.exitCode !== null) {
+        if (this.child.exitCode === null) this.child.kill('SIGKILL');
+        throw new Error(`pty: no ${re} in output:\n${JSON.stringify(rest)}`);
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Types the text (the terminal is in raw mode in the container's shell, so "\r" is Enter). */
+  send(text: string): void {
+    this.child.stdin!.write(Buffer.from(text, 'latin1'));
+  }
+
+  resize(): void {
+    this.child.kill('SIGUSR1');
+  }
+
+  /** The command's exit status, or an error (and a SIGKILL) after the timeout. */
+  async exitCode(timeoutMs = 10_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, rej) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        rej(new Error(`pty: command did not exit; output:\n${JSON.stringify(this.output)}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}

@@ -11,11 +11,20 @@ async function createImage(ctx: Ctx) {
     const ref = tag ? `${fromImage}:${tag}` : fromImage!.includes(':') ? fromImage! : `${fromImage}:latest`;
     throw notFound(`pull access denied for ${fromImage}, repository does not exist or may require 'docker login': no registry reachable for ${ref}`, 'image_not_found');
   }
-  if (fromSrc !== '-') throw invalidArgument(`importing from a URL is not supported yet: ${fromSrc}`);
   const repo = ctx.query.get('repo') ?? '';
   const tag = ctx.query.get('tag') ?? '';
   const changes = ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
   const repoTag = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
+  if (fromSrc !== '-') {
+    if (!/^https?:\/\//i.test(fromSrc) || !ctx.backends.images.importFromUrl) {
+      throw invalidArgument(`importing from ${fromSrc} is not supported: use "-" or an http(s) URL`);
+    }
+    const id = await ctx.backends.images.importFromUrl(fromSrc, { repoTag, changes, message: ctx.query.get('message') || undefined, signal: ctx.signal });
+    ctx.status = 200;
+    ctx.res!.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res!.end(JSON.stringify({ status: id }) + '\r\n');
+    return;
+  }
   const id = await ctx.backends.images.importRootfs(ctx.bodyStream(), {
     repoTag,
     changes,

@@ -67,7 +67,12 @@ export function resolveEnv(items: string[], env: NodeJS.ProcessEnv): string[] {
 
 /** Reads an env/label file: one entry a line, blank lines and # comments skipped. */
 export function readLinesFile(path: string): string[] {
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(goFileError(e, path));
+  }
   const out: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/^\s+/, '');
@@ -155,7 +160,7 @@ export function resolveSecurityOpts(items: string[]): string[] {
     try {
       text = readFileSync(value, 'utf8');
     } catch (e) {
-      throw new Error(`opening seccomp profile (${value}) failed: ${(e as Error).message}`);
+      throw new Error(`opening seccomp profile (${value}) failed: ${goFileError(e, value)}`);
     }
     let parsed: unknown;
     try {
@@ -192,3 +197,19 @@ export function parseDetachKeys(spec: string): number[] {
 }
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/** A file error worded like Go's *PathError, as docker prints it: "open /x: no such file or directory". */
+export function goFileError(e: unknown, path: string): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const text = ERRNO_TEXT[code];
+  if (!text) return (e as Error).message;
+  return `${code === 'EISDIR' ? 'read' : 'open'} ${path}: ${text}`;
+}

@@ -151,9 +151,11 @@ export async function readTar(
         if (!sawHeader) throw invalidArgument('unexpected EOF: empty archive', 'invalid_archive');
         return;
       }
-      if (h.length < BLOCK) throw unexpectedEof();
+      if (h.length < BLOCK) throw sawHeader ? unexpectedEof() : invalidArgument('unexpected EOF: the input is not a tar archive', 'invalid_archive');
       if (h.every((b) => b === 0)) return; // end-of-archive marker (the second zero block is optional to us)
-      if (!checksumOk(h)) throw invalidArgument('archive/tar: invalid tar header', 'invalid_archive');
+      if (!checksumOk(h)) {
+        throw invalidArgument(sawHeader ? 'archive/tar: invalid tar header' : 'archive/tar: invalid tar header: the input is not a tar archive', 'invalid_archive');
+      }
       sawHeader = true;
       const type = String.fromCharCode(h[156]! || 0x30);
       let size = parseNumeric(h, 124, 12);

@@ -1,5 +1,6 @@
 // berth import FILE|- [REPOSITORY[:TAG]]: streams a rootfs tarball to POST /images/create?fromSrc=-.
 import { createReadStream } from 'node:fs';
+import { importImageFromUrl } from '../../../client/container-fs-api.ts';
 import { importImage } from '../../../client/image-api.ts';
 import type { BerthCommand } from '../../berth-command.ts';
 import { collect, newCommand, requireArgs } from '../../berth-command.ts';
@@ -16,8 +17,12 @@ export function importCommand(cli: Cli): BerthCommand {
   return bindAction<{ change?: string[]; message?: string; platform?: string }>(cmd, cli, async (args, f, c) => {
     requireArgs(c, args, 1, 2);
     const src = args[0]!;
-    if (/^https?:\/\//.test(src)) throw new StatusError(1, 'importing from a URL is not supported by berth');
     const ref = args[1] ? splitRepoTag(args[1]) : undefined;
+    if (/^https?:\/\//i.test(src)) {
+      const messages = await importImageFromUrl(cli.client(), src, { repo: ref?.repo, tag: ref?.tag, changes: f.change, message: f.message, platform: f.platform });
+      for (const m of messages) if (m.status) cli.out(`${m.status}\n`);
+      return;
+    }
     const tar = src === '-' ? cli.io.stdin : createReadStream(src);
     if (src !== '-') {
       await new Promise<void>((resolve, reject) => {
