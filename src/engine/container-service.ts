@@ -23,6 +23,7 @@ import { commandOf, mergeConfig, parseSignal, validateBuiltinNetworkMode, valida
 import { ContainerStore, initialState, type ContainerRecord } from './container-record.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { matchesFilters, parseFilters } from './container-filters.ts';
+import { HealthMonitor, probeArgv, type ProbeResult } from './health-monitor.ts';
 
 /** What the engine needs from the image subsystem. */
 export interface ImageBackend {
@@ -119,6 +120,7 @@ export class ContainerService {
   private rotateTimer: NodeJS.Timeout | null = null;
   /** Names reserved by creates in flight, so two concurrent creates cannot take one name. */
   private readonly reservedNames = new Set<string>();
+  private readonly health = new Map<string, HealthMonitor>();
 
   constructor(o: ContainerServiceOptions) {
     this.o = o;
@@ -165,11 +167,19 @@ export class ContainerService {
       }
     }
     await this.o.network?.restore([...this.byId.values()]).catch((e) => this.o.log.error('network restore failed', { error: errorMessage(e) }));
+    // Containers adopted alive get their health probes back; restart policies apply to the rest, as at boot.
+    for (const rec of this.byId.values()) {
+      if (rec.State.Running) this.startHealth(rec);
+      else if (this.restartOnDaemonStart(rec)) {
+        this.start(rec.Id).catch((e) => this.o.log.warn('restart at daemon start failed', { id: rec.Id, error: errorMessage(e) }));
+      }
+    }
     this.rotateTimer = setInterval(() => void this.rotateLogs(), 2000);
     this.rotateTimer.unref();
   }
 
   async close(): Promise<void> {
+    for (const m of this.health.values()) m.stop();
     this.watcher?.close();
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     for (const set of this.liveAttach.values()) for (const a of set) a.close();
@@ -446,6 +456,7 @@ export class ContainerService {
       mark('saved');
       this.o.log.info('container started', { id, pid: created.pid, ...marks });
       this.event(rec, 'start');
+      this.startHealth(rec);
       // The process may already have exited (before we saved Running): re-check the exit file.
       if (await this.o.runtime.readExit(id)) void this.onExitFile(id);
     } catch (e) {
@@ -545,6 +556,67 @@ export class ContainerService {
     };
   }
 
+  // ---- health --------------------------------------------------------------------------------------------------
+
+  private startHealth(rec: ContainerRecord): void {
+    const cfg = rec.Config.Healthcheck;
+    if (!cfg || !probeArgv(cfg.Test)) return;
+    this.health.get(rec.Id)?.stop();
+    rec.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+    const monitor = HealthMonitor.start({
+      id: rec.Id,
+      config: cfg,
+      startedAt: Date.parse(rec.State.StartedAt) || Date.now(),
+      probe: (argv, signal) => this.probe(rec, argv, signal),
+      onChange: (state, changed) => {
+        rec.State.Health = { Status: state.Status, FailingStreak: state.FailingStreak, Log: [...state.Log] };
+        if (changed) {
+          this.event(rec, `health_status: ${state.Status}`);
+          void this.store.save(rec).catch(() => {});
+        }
+      },
+    });
+    if (monitor) this.health.set(rec.Id, monitor);
+  }
+
+  /** Runs a health probe through conmon's exec mode and collects its output. */
+  private async probe(rec: ContainerRecord, argv: string[], signal: AbortSignal): Promise<ProbeResult> {
+    const sessionId = newId();
+    const dir = join(this.o.execRoot, 'exec', sessionId);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      const base = await this.processSpec(rec.Id);
+      const session = await this.o.runtime.exec({
+        containerId: rec.Id,
+        sessionId,
+        dir,
+        process: { ...base, args: argv, terminal: false },
+        tty: false,
+        stdin: false,
+        attach: true,
+      });
+      let output = '';
+      session.attach?.onData((_s, d) => {
+        if (output.length < 8192) output += d.toString('utf8');
+      });
+      const onAbort = () => {
+        try {
+          process.kill(session.pid, 'SIGKILL');
+        } catch {}
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const exitCode = await session.exited;
+      signal.removeEventListener('abort', onAbort);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 500);
+        session.attach ? session.attach.onClose(() => (clearTimeout(t), r())) : r();
+      });
+      return { exitCode, output };
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
   // ---- exit handling -----------------------------------------------------------------------------------------
 
   private async onExitFile(id: string): Promise<void> {
@@ -575,6 +647,8 @@ export class ContainerService {
       st.Error = error;
       st.FinishedAt = exit.at.toISOString();
       rec.ConmonPid = undefined;
+      this.health.get(id)?.stop();
+      this.health.delete(id);
       await this.store.save(rec).catch((e) => this.o.log.error('saving exit failed', { id, error: errorMessage(e) }));
       this.o.log.info('container exited', { id, code: exit.code });
       if (exit.oomKilled) this.event(rec, 'oom');
@@ -596,6 +670,18 @@ export class ContainerService {
     } else {
       this.maybeRestart(rec);
     }
+  }
+
+  /** Docker's rule at daemon start: always → start; unless-stopped → start unless the user stopped it. */
+  private restartOnDaemonStart(rec: ContainerRecord): boolean {
+    const policy = rec.HostConfig.RestartPolicy?.Name ?? 'no';
+    if (policy === 'always') return true;
+    if (policy === 'unless-stopped') return !rec.ManuallyStopped;
+    if (policy === 'on-failure') {
+      const max = rec.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0;
+      return !rec.ManuallyStopped && rec.State.ExitCode !== 0 && rec.State.Status === 'exited' && (max === 0 || rec.RestartCount < max);
+    }
+    return false;
   }
 
   private maybeRestart(rec: ContainerRecord): void {
@@ -954,8 +1040,11 @@ function untilMs(v: string): number {
 export function statusText(s: ContainerState, now = Date.now()): string {
   const ago = (iso: string) => humanDuration(now - Date.parse(iso));
   switch (s.Status) {
-    case 'running':
-      return `Up ${ago(s.StartedAt)}`;
+    case 'running': {
+      const h = s.Health?.Status;
+      const suffix = h === 'healthy' || h === 'unhealthy' ? ` (${h})` : h === 'starting' ? ' (health: starting)' : '';
+      return `Up ${ago(s.StartedAt)}${suffix}`;
+    }
     case 'paused':
       return `Up ${ago(s.StartedAt)} (Paused)`;
     case 'restarting':

@@ -82,3 +82,14 @@ export async function isMounted(target: string): Promise<boolean> {
   if (path === undefined) return false;
   return (await listMountPoints()).includes(path);
 }
+
+/** `mount -t TYPE -o OPTIONS SOURCE TARGET` (a local volume's `type`/`o`/`device` options, tmpfs, ...). */
+export async function mountFs(
+  type: string,
+  source: string,
+  target: string,
+  opts: { options?: string; signal?: AbortSignal } = {},
+): Promise<void> {
+  const args = ['-t', type, ...(opts.options ? ['-o', opts.options] : []), source, target];
+  await run(MOUNT, args, { signal: opts.signal });
+}

@@ -154,8 +154,12 @@ describe('berth CLI against berthd', { skip: !isRoot() && 'needs root' }, () => 
     assert.equal(top.code, 0, top.stderr);
     assert.match(top.stdout, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n/);
     assert.match(top.stdout, /\nroot\s+\d+\s+\d+\s+.*sh -c trap "echo got-usr1" USR1; while true; do sleep 0\.1; done\n/);
-    await sameAsDocker(d, ['top', 'k2', '-o', 'pid,comm'], 10);
     assert.equal((await d.berth(['rm', '-f', 'k2'])).code, 0);
+    const still = await d.berth(['run', '-d', '--name', 'still', 'busybox', 'sleep', '30']);
+    assert.equal(still.code, 0, still.stderr);
+    await sameAsDocker(d, ['top', 'still']);
+    await sameAsDocker(d, ['top', 'still', '-o', 'pid,comm']);
+    assert.equal((await d.berth(['rm', '-f', 'still'])).code, 0);
   });
 
   test('wait, container prune, inspect --format', async () => {

@@ -257,9 +257,17 @@ def resize(*_):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows2, cols2, 0, 0))
 signal.signal(signal.SIGUSR1, resize)
 inputs = [fd, 0]
+echo = None
 while True:
     try:
-        r, _, _ = select.select(inputs, [], [])
+        now = not not (termios.tcgetattr(fd)[3] & termios.ECHO)
+        if now != echo:
+            echo = now
+            os.write(2, b'cooked\n' if echo else b'raw\n')
+    except termios.error:
+        pass
+    try:
+        r, _, _ = select.select(inputs, [], [], 0.02)
     except InterruptedError:
         continue
     if fd in r:
@@ -283,6 +291,8 @@ sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(s
 export class PtySession {
   readonly child: ChildProcess;
   output = '';
+  /** "cooked"/"raw" lines: the terminal's ECHO flag as it changes (a CLI entering raw mode turns it off). */
+  modes = '';
   readonly exited: Promise<number>;
   private consumed = 0;
 
@@ -290,9 +300,10 @@ export class PtySession {
     const [rows2, cols2] = opts.resizeTo ?? [opts.rows ?? 24, opts.cols ?? 80];
     this.child = spawn('python3', ['-c', PTY_PY, String(opts.rows ?? 24), String(opts.cols ?? 80), String(rows2), String(cols2), cmd, ...args], {
       env: { ...process.env, TERM: 'xterm', ...opts.env },
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString('latin1')));
+    this.child.stderr!.on('data', (d: Buffer) => (this.modes += d.toString()));
     this.child.stdin!.on('error', () => {});
     this.exited = new Promise((res) => this.child.on('close', (code, sig) => res(code ?? 128 + (sig === 'SIGKILL' ? 9 : 15))));
   }
@@ -311,6 +322,15 @@ export class PtySession {
         if (this.child.exitCode === null) this.child.kill('SIGKILL');
         throw new Error(`pty: no ${re} in output:\n${JSON.stringify(rest)}`);
       }
+      await sleep(20);
+    }
+  }
+
+  /** Waits until the CLI has put the terminal in raw mode (typing earlier would be echoed by the line discipline). */
+  async raw(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.modes.trimEnd().endsWith('raw')) {
+      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`pty: terminal never went raw (${JSON.stringify(this.modes)}); output:\n${JSON.stringify(this.output)}`);
       await sleep(20);
     }
   }

@@ -1,5 +1,6 @@
 // Pumps a hijacked attach/exec connection: output to our stdout/stderr (raw for a tty, demultiplexed otherwise),
 // our stdin to the socket (half-closing at EOF), watching for the detach key sequence in tty mode.
+import { spawnSync } from 'node:child_process';
 import type { Duplex, Readable } from 'node:stream';
 import { demuxTo, waitDrain } from '../../client/stdcopy.ts';
 import type { CliIo } from '../cli-io.ts';
@@ -72,6 +73,13 @@ function enterRawMode(io: CliIo): () => void {
   const stdin = io.stdin;
   if (!stdin.isTTY || !stdin.setRawMode) return () => {};
   stdin.setRawMode(true);
+  // libuv's raw mode keeps output post-processing (ONLCR), so the container's "\r\n" would reach the terminal as
+  // "\r\r\n" and a bare "\n" from a full-screen program would also return the cursor. docker's raw mode is
+  // cfmakeraw's; finish the job with stty. setRawMode(false) restores the termios libuv saved, OPOST included.
+  const fd = (stdin as { fd?: unknown }).fd;
+  if (typeof fd === 'number') {
+    spawnSync('stty', ['-opost', '-inlcr', '-igncr', '-ignbrk', '-parmrk', '-echonl'], { stdio: [fd, 'ignore', 'ignore'] });
+  }
   return () => {
     stdin.setRawMode?.(false);
   };

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import type { ContainerCreateBody, HostConfig, RestartPolicy, Ulimit } from '../../spec/docker-api.ts';
 import type { BerthCommand } from '../berth-command.ts';
 import { collect, flagParser, parseFloatFlag, parseIntFlag } from '../berth-command.ts';
+import { FlagError } from '../cli-errors.ts';
 import { ramInBytes } from '../format/units.ts';
 import { parsePortSpecs } from './port-spec.ts';
 import {
@@ -56,6 +57,12 @@ export interface ContainerFlags {
   network?: string;
   net?: string;
   healthcheck?: boolean;
+  healthCmd?: string;
+  healthInterval?: number;
+  healthTimeout?: number;
+  healthRetries?: number;
+  healthStartPeriod?: number;
+  healthStartInterval?: number;
   oomKillDisable?: boolean;
   oomScoreAdj?: number;
   pid?: string;
@@ -133,6 +140,12 @@ export function addContainerFlags(cmd: BerthCommand, opts: { run: boolean }): Be
     .option('--network <network>', 'Connect a container to a network')
     .addOption(new Option('--net <network>').hideHelp())
     .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK')
+    .option('--health-cmd <string>', 'Command to run to check health')
+    .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)', flagParser('--health-interval', parseGoDurationNs))
+    .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', flagParser('--health-timeout', parseGoDurationNs))
+    .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy', flagParser('--health-retries', parseIntFlag))
+    .option('--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', flagParser('--health-start-period', parseGoDurationNs))
+    .option('--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)', flagParser('--health-start-interval', parseGoDurationNs))
     .option('--oom-kill-disable', 'Disable OOM Killer')
     .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)", flagParser('--oom-score-adj', parseIntFlag))
     .option('--pid <string>', 'PID namespace to use')
@@ -288,8 +301,36 @@ export function buildCreateRequest(
     HostConfig: host,
     NetworkingConfig: { EndpointsConfig: {} },
   };
-  if (f.healthcheck === false) body.Healthcheck = { Test: ['NONE'] };
+  if (f.healthcheck === false) {
+    if (f.healthCmd) throw new FlagError('--no-healthcheck conflicts with --health-* options');
+    body.Healthcheck = { Test: ['NONE'] };
+  } else if (f.healthCmd || f.healthInterval || f.healthTimeout || f.healthRetries || f.healthStartPeriod || f.healthStartInterval) {
+    body.Healthcheck = {
+      Test: f.healthCmd ? ['CMD-SHELL', f.healthCmd] : undefined,
+      Interval: f.healthInterval,
+      Timeout: f.healthTimeout,
+      Retries: f.healthRetries,
+      StartPeriod: f.healthStartPeriod,
+      StartInterval: f.healthStartInterval,
+    };
+  }
   if (f.stopSignal) body.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) body.StopTimeout = f.stopTimeout;
   return { body, name: f.name, platform: f.platform };
+}
+
+/** Go's time.ParseDuration ("1m30s", "500ms", "2h") in nanoseconds, as the API's health fields want. */
+export function parseGoDurationNs(v: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  if (v === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v))) {
+    total += Number(m[1]) * units[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (pos !== v.length || pos === 0) throw new Error(`time: invalid duration "${v}"`);
+  return Math.round(total);
 }

@@ -195,8 +195,10 @@ export async function overlayDiff(
           }
         }
         const childKept = await walk(childRel, hidden || opaque);
-        if (!childKept && !below && !opaque && PLACEHOLDER_DIRS.has(childRel)) {
-          // An empty mountpoint the runtime made: not a change.
+        const placeholder = !below && PLACEHOLDER_DIRS.has(childRel);
+        const untouched = !!below?.isDirectory() && sameDirMeta(st, below);
+        if (!childKept && !opaque && (placeholder || untouched)) {
+          // An empty mountpoint the runtime made, or a directory only copied up for one: not a change.
           entries.splice(entryIndex);
           changes.splice(changeIndex);
           changedDirs.delete(childRel);

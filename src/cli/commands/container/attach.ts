@@ -54,7 +54,8 @@ export function attachCommand(cli: Cli): BerthCommand {
     const stopSignals = f.sigProxy !== false && !tty ? proxySignals(cli.io, (sig) => killContainer(client, info.Id, sig)) : () => {};
     try {
       const end = await runStreamSession(cli.io, { socket, head, tty, stdin: withStdin, detachKeys: withStdin ? keys : undefined });
-      if (end === 'detached') return 0;
+      // docker 28's attach reports the detach as an error: "read escape sequence", status 1.
+      if (end === 'detached') throw new StatusError(1, 'read escape sequence');
       const w = await waitContainer(client, info.Id, { condition: 'not-running' });
       return (await w.result).StatusCode;
     } finally {

@@ -123,7 +123,8 @@ export async function runContainer(cli: Cli, cmd: BerthCommand, args: string[], 
   }
 
   const stopResize = tty && cli.io.stdout.isTTY ? monitorTtySize(cli.io, (s) => resizeContainer(client, id, s)) : () => {};
-  const stopSignals = f.sigProxy !== false && !tty ? proxySignals(cli.io, (sig) => killContainer(client, id, sig)) : () => {};
+  // docker run proxies signals with a tty too: `run -t` (no -i) leaves the terminal cooked, so Ctrl-C is our SIGINT.
+  const stopSignals = f.sigProxy !== false ? proxySignals(cli.io, (sig) => killContainer(client, id, sig)) : () => {};
   try {
     if (attached) {
       const end = await runStreamSession(cli.io, {
