@@ -149,3 +149,51 @@ export function validateHostConfig(hc: HostConfig): void {
     }
   }
 }
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const strList = (v: unknown): boolean => v === null || v === undefined || (Array.isArray(v) && v.every(isStr));
+
+/**
+ * Shape checks for a create body, like Go's JSON decoding into typed structs: a wrong type is a 400, never a crash
+ * deep in the engine. Docker's StrSlice fields (Cmd, Entrypoint) also accept a single string.
+ */
+export function normalizeCreateBody(body: Record<string, unknown>): void {
+  const fail = (field: string, want: string) => {
+    throw invalidArgument(`json: cannot unmarshal ${describe(body[field])} into Go struct field Config.${field} of type ${want}`, 'invalid_json');
+  };
+  if (body.Image !== undefined && !isStr(body.Image)) fail('Image', 'string');
+  for (const f of ['Cmd', 'Entrypoint'] as const) {
+    if (isStr(body[f])) body[f] = [body[f]];
+    if (!strList(body[f])) fail(f, 'strslice.StrSlice');
+  }
+  for (const f of ['Env', 'OnBuild', 'Shell'] as const) if (!strList(body[f])) fail(f, '[]string');
+  for (const f of ['Hostname', 'Domainname', 'User', 'WorkingDir', 'StopSignal', 'MacAddress'] as const) {
+    if (body[f] !== undefined && body[f] !== null && !isStr(body[f])) fail(f, 'string');
+  }
+  for (const f of ['Tty', 'OpenStdin', 'StdinOnce', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'NetworkDisabled'] as const) {
+    if (body[f] !== undefined && body[f] !== null && typeof body[f] !== 'boolean') fail(f, 'bool');
+  }
+  if (body.Labels !== undefined && body.Labels !== null) {
+    if (typeof body.Labels !== 'object' || Array.isArray(body.Labels)) fail('Labels', 'map[string]string');
+    for (const v of Object.values(body.Labels as object)) if (!isStr(v)) fail('Labels', 'map[string]string');
+  }
+  if (body.HostConfig !== undefined && body.HostConfig !== null && (typeof body.HostConfig !== 'object' || Array.isArray(body.HostConfig))) {
+    fail('HostConfig', 'container.HostConfig');
+  }
+  const hc = (body.HostConfig ?? {}) as Record<string, unknown>;
+  for (const f of ['Binds', 'CapAdd', 'CapDrop', 'SecurityOpt', 'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'GroupAdd', 'VolumesFrom']) {
+    if (!strList(hc[f])) throw invalidArgument(`json: cannot unmarshal ${describe(hc[f])} into Go struct field HostConfig.${f} of type []string`, 'invalid_json');
+  }
+  for (const f of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ShmSize']) {
+    const v = hc[f];
+    if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw invalidArgument(`json: cannot unmarshal ${describe(v)} into Go struct field HostConfig.${f} of type int64`, 'invalid_json');
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'object' : typeof v;
+}

@@ -29,6 +29,29 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   /** conmon's pid while running, so a restarted daemon can tell a live container from a dead one. */
   ConmonPid?: number;
+  /** Volumes, binds and tmpfs mounts resolved at create (src/engine/container-mounts.ts). */
+  MountPoints?: MountPointRecord[];
+}
+
+/** One resolved mount of a container; the first eight fields are inspect's `Mounts` entry. */
+export interface MountPointRecord {
+  Type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume name (Type volume). */
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** Anonymous volume created for this container (removed by `rm -v`). */
+  Anonymous?: boolean;
+  /** Copy the image's content at Destination into the volume when the volume is empty. */
+  CopyData?: boolean;
+  /** `-v /host:/ctr` creates a missing host path; `--mount type=bind` does not. */
+  CreateHostPath?: boolean;
+  /** tmpfs mount options (size=, mode=). */
+  TmpfsOptions?: string[];
 }
 
 export function initialState(): ContainerState {

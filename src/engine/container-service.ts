@@ -19,7 +19,7 @@ import { readLogs, type LogEntry } from '../logs/log-reader.ts';
 import type { EventSink } from '../events/event-log.ts';
 import type { ContainerRuntime, AttachStream } from '../runtime/runtime.ts';
 import { buildSpec, specToJson, type HostLimits, type SpecInput } from '../runtime/oci-spec.ts';
-import { commandOf, mergeConfig, parseSignal, validateBuiltinNetworkMode, validateHostConfig, validateName } from './container-config.ts';
+import { commandOf, mergeConfig, normalizeCreateBody, parseSignal, validateBuiltinNetworkMode, validateHostConfig, validateName } from './container-config.ts';
 import { ContainerStore, initialState, type ContainerRecord } from './container-record.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { matchesFilters, parseFilters } from './container-filters.ts';
@@ -310,6 +310,7 @@ export class ContainerService {
 
   async create(body: ContainerCreateBody, opts: { name?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
     if (!body || typeof body !== 'object') throw invalidArgument('config cannot be empty in order to create a container');
+    normalizeCreateBody(body as unknown as Record<string, unknown>);
     if (!body.Image) throw invalidArgument('No image specified', 'no_image');
     const hc = body.HostConfig ?? {};
     validateHostConfig(hc);
