@@ -29,6 +29,8 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   /** conmon's pid while running, so a restarted daemon can tell a live container from a dead one. */
   ConmonPid?: number;
+  /** Create-time endpoint settings (aliases, static IPs) per network; read by the network subsystem. */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, unknown> };
   /** Volumes, binds and tmpfs mounts resolved at create (src/engine/container-mounts.ts). */
   MountPoints?: MountPointRecord[];
 }

@@ -347,6 +347,7 @@ export class ContainerService {
       State: initialState(),
       RestartCount: 0,
       LayerChain: this.o.images.layerChainFor(image.id),
+      ...(body.NetworkingConfig?.EndpointsConfig ? { NetworkingConfig: { EndpointsConfig: body.NetworkingConfig.EndpointsConfig } } : {}),
     };
     if (!rec.HostConfig.RestartPolicy?.Name) rec.HostConfig.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
     if (this.o.network) this.o.network.validate(rec);
@@ -409,7 +410,8 @@ export class ContainerService {
         dir: this.store.dir(id),
         hostname: rec.Config.Hostname || id.slice(0, 12),
         networkMode: net?.netns === 'host' || rec.HostConfig.NetworkMode === 'host' ? 'host' : rec.HostConfig.NetworkMode ?? 'default',
-        extraHosts: [...(rec.HostConfig.ExtraHosts ?? [])],
+        // The network subsystem resolves --add-host (host-gateway) into hostsEntries itself.
+        extraHosts: net?.hostsEntries ? [] : [...(rec.HostConfig.ExtraHosts ?? [])],
         extraHostsLines: net?.hostsEntries ?? [],
         ip: net?.ip,
         dns: rec.HostConfig.Dns?.length ? rec.HostConfig.Dns : (net?.dns ?? []),

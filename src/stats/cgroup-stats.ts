@@ -1,0 +1,221 @@
+// One reading of a container's cgroup counters, straight from the files (no runc call): cgroup v1 (cpuacct, cpu,
+// memory, pids, blkio; findings §2) or v2 (cpu.stat, memory.current, memory.stat, pids.*, io.stat), plus the
+// container's own view of /proc/<pid>/net/dev (its netns, so no setns is needed).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlkioStatEntry, NetworkStats } from '../spec/stats-api.ts';
+import type { CgroupDirs } from './cgroup-paths.ts';
+
+export interface RawSample {
+  /** Date.now() when read. */
+  at: number;
+  /** RFC 3339 with nanosecond-style precision, as dockerd prints `read`. */
+  read: string;
+  cpu: {
+    total: number;
+    percpu?: number[];
+    kernel: number;
+    user: number;
+    throttling: { periods: number; throttled_periods: number; throttled_time: number };
+  };
+  /** /proc/stat's first line in ns (dockerd's system_cpu_usage). */
+  system: number;
+  onlineCpus: number;
+  memory: { usage: number; maxUsage?: number; limit: number; failcnt?: number; stats: Record<string, number> };
+  pids: { current?: number; limit?: number };
+  blkio: { bytes: BlkioStatEntry[]; ios: BlkioStatEntry[] };
+  networks?: Record<string, NetworkStats>;
+}
+
+/** USER_HZ: cpuacct.stat and /proc/stat count in 1/100 s. */
+const NS_PER_TICK = 1e7;
+
+async function text(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function num(s: string): number {
+  const t = s.trim();
+  if (t === '' || t === 'max') return 0;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** "key value" lines (memory.stat, cpu.stat, cpuacct.stat). */
+export function parseFlatKeyed(s: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of s.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const v = Number(line.slice(sp + 1).trim());
+    if (Number.isFinite(v)) out[line.slice(0, sp)] = v;
+  }
+  return out;
+}
+
+/** /proc/stat → system_cpu_usage (ns; user..softirq like dockerd) and online CPUs (cpuN lines). */
+export function parseProcStat(s: string): { system: number; onlineCpus: number } {
+  let system = 0;
+  let onlineCpus = 0;
+  for (const line of s.split('\n')) {
+    if (line.startsWith('cpu ')) {
+      const parts = line.split(/\s+/).slice(1, 8);
+      system = parts.reduce((a, p) => a + Number(p), 0) * NS_PER_TICK;
+    } else if (/^cpu\d/.test(line)) onlineCpus++;
+  }
+  return { system, onlineCpus };
+}
+
+/** blkio.throttle.io_service_bytes_recursive: "8:0 Read 123" lines (the "Total" line is dropped, like dockerd). */
+export function parseBlkioV1(s: string): BlkioStatEntry[] {
+  const out: BlkioStatEntry[] = [];
+  for (const line of s.split('\n')) {
+    const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." → dockerd's lower-case read/write entries. */
+export function parseIoStatV2(s: string): { bytes: BlkioStatEntry[]; ios: BlkioStatEntry[] } {
+  const bytes: BlkioStatEntry[] = [];
+  const ios: BlkioStatEntry[] = [];
+  for (const line of s.split('\n')) {
+    const [dev, ...kvs] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
+    if (!m) continue;
+    const kv = Object.fromEntries(kvs.map((x) => x.split('=')).map(([k, v]) => [k, Number(v)]));
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    bytes.push({ major, minor, op: 'read', value: kv.rbytes ?? 0 }, { major, minor, op: 'write', value: kv.wbytes ?? 0 });
+    ios.push({ major, minor, op: 'read', value: kv.rios ?? 0 }, { major, minor, op: 'write', value: kv.wios ?? 0 });
+  }
+  return { bytes, ios };
+}
+
+/** /proc/<pid>/net/dev: every interface but loopback, with dockerd's field names. */
+export function parseNetDev(s: string): Record<string, NetworkStats> | undefined {
+  const out: Record<string, NetworkStats> = {};
+  for (const line of s.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    if (name === 'lo') continue;
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    out[name] = {
+      rx_bytes: f[0] ?? 0, rx_packets: f[1] ?? 0, rx_errors: f[2] ?? 0, rx_dropped: f[3] ?? 0,
+      tx_bytes: f[8] ?? 0, tx_packets: f[9] ?? 0, tx_errors: f[10] ?? 0, tx_dropped: f[11] ?? 0,
+    };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+export interface SystemCpuSource {
+  read(): Promise<{ system: number; onlineCpus: number }>;
+}
+
+/** /proc/stat, shared by every container sampled in the same instant (one read per 100 ms at most). */
+export class ProcStat implements SystemCpuSource {
+  private readonly path: string;
+  private last: { at: number; value: Promise<{ system: number; onlineCpus: number }> } | null = null;
+  constructor(procRoot = '/proc') {
+    this.path = join(procRoot, 'stat');
+  }
+  read(): Promise<{ system: number; onlineCpus: number }> {
+    const now = Date.now();
+    if (this.last && now - this.last.at < 100) return this.last.value;
+    const value = text(this.path).then(parseProcStat);
+    this.last = { at: now, value };
+    return value;
+  }
+}
+
+function isoNow(ms: number): string {
+  // dockerd prints nanoseconds; we have milliseconds plus a monotonic sub-millisecond part.
+  const frac = String(Math.floor((performance.now() % 1) * 1e6)).padStart(6, '0');
+  return new Date(ms).toISOString().replace(/Z$/, `${frac}Z`);
+}
+
+export async function readSample(
+  dirs: CgroupDirs,
+  opts: { pid: number; procRoot: string; systemCpu: SystemCpuSource },
+): Promise<RawSample> {
+  const netDev = text(join(opts.procRoot, String(opts.pid), 'net/dev'));
+  const sys = opts.systemCpu.read();
+  const at = Date.now();
+  let sample: Omit<RawSample, 'system' | 'onlineCpus' | 'networks'>;
+  if (dirs.mode === 'v1') sample = await readV1(dirs.v1, at);
+  else sample = await readV2(dirs.v2 ?? '', at);
+  const { system, onlineCpus } = await sys;
+  return { ...sample, system, onlineCpus, networks: parseNetDev(await netDev) };
+}
+
+async function readV1(d: Record<string, string>, at: number): Promise<Omit<RawSample, 'system' | 'onlineCpus' | 'networks'>> {
+  const acct = d.cpuacct ?? '';
+  const cpu = d.cpu ?? acct;
+  const mem = d.memory ?? '';
+  const [usage, percpu, acctStat, cpuStat, mUsage, mMax, mLimit, mFail, mStat, pCur, pMax, bBytes, bIos] = await Promise.all([
+    text(join(acct, 'cpuacct.usage')),
+    text(join(acct, 'cpuacct.usage_percpu')),
+    text(join(acct, 'cpuacct.stat')),
+    text(join(cpu, 'cpu.stat')),
+    text(join(mem, 'memory.usage_in_bytes')),
+    text(join(mem, 'memory.max_usage_in_bytes')),
+    text(join(mem, 'memory.limit_in_bytes')),
+    text(join(mem, 'memory.failcnt')),
+    text(join(mem, 'memory.stat')),
+    d.pids ? text(join(d.pids, 'pids.current')) : Promise.resolve(''),
+    d.pids ? text(join(d.pids, 'pids.max')) : Promise.resolve(''),
+    d.blkio ? text(join(d.blkio, 'blkio.throttle.io_service_bytes_recursive')) : Promise.resolve(''),
+    d.blkio ? text(join(d.blkio, 'blkio.throttle.io_serviced_recursive')) : Promise.resolve(''),
+  ]);
+  const as = parseFlatKeyed(acctStat);
+  const cs = parseFlatKeyed(cpuStat);
+  const pidsMax = pMax.trim();
+  return {
+    at,
+    read: isoNow(at),
+    cpu: {
+      total: num(usage),
+      percpu: percpu.trim() ? percpu.trim().split(/\s+/).map(Number) : undefined,
+      kernel: (as.system ?? 0) * NS_PER_TICK,
+      user: (as.user ?? 0) * NS_PER_TICK,
+      throttling: { periods: cs.nr_periods ?? 0, throttled_periods: cs.nr_throttled ?? 0, throttled_time: cs.throttled_time ?? 0 },
+    },
+    memory: { usage: num(mUsage), maxUsage: num(mMax), limit: num(mLimit), failcnt: num(mFail), stats: parseFlatKeyed(mStat) },
+    pids: {
+      current: pCur.trim() ? num(pCur) : undefined,
+      limit: pidsMax && pidsMax !== 'max' ? num(pidsMax) : undefined,
+    },
+    blkio: { bytes: parseBlkioV1(bBytes), ios: parseBlkioV1(bIos) },
+  };
+}
+
+async function readV2(dir: string, at: number): Promise<Omit<RawSample, 'system' | 'onlineCpus' | 'networks'>> {
+  const [cpuStat, mCur, mMax, mStat, pCur, pMax, io] = await Promise.all(
+    ['cpu.stat', 'memory.current', 'memory.max', 'memory.stat', 'pids.current', 'pids.max', 'io.stat'].map((f) => text(join(dir, f))),
+  );
+  const cs = parseFlatKeyed(cpuStat!);
+  const pidsMax = pMax!.trim();
+  const limit = mMax!.trim();
+  return {
+    at,
+    read: isoNow(at),
+    cpu: {
+      total: (cs.usage_usec ?? 0) * 1000,
+      kernel: (cs.system_usec ?? 0) * 1000,
+      user: (cs.user_usec ?? 0) * 1000,
+      throttling: { periods: cs.nr_periods ?? 0, throttled_periods: cs.nr_throttled ?? 0, throttled_time: (cs.throttled_usec ?? 0) * 1000 },
+    },
+    memory: { usage: num(mCur!), limit: limit === 'max' || limit === '' ? Number.MAX_SAFE_INTEGER : num(limit), stats: parseFlatKeyed(mStat!) },
+    pids: {
+      current: pCur!.trim() ? num(pCur!) : undefined,
+      limit: pidsMax && pidsMax !== 'max' ? num(pidsMax) : undefined,
+    },
+    blkio: parseIoStatV2(io!),
+  };
+}
