@@ -9,14 +9,22 @@ if [ "$(id -u)" != 0 ]; then echo "setup: run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=0
-for bin in runc conmon iptables busybox tini-static mount tar ps setfattr zstd; do
+for bin in runc conmon iptables ip busybox tini-static mount tar ps setfattr getfattr zstd xz python3 dockerd skopeo docker-registry; do
   command -v "$bin" >/dev/null 2>&1 || need_apt=1
 done
 if [ "$need_apt" = 1 ]; then
   echo "setup: installing Debian packages"
   apt-get update -qq
+  # docker.io is only a peer for interop tests and benchmarks (run on its own socket and data root): keep its
+  # service from starting on install, so it never creates docker0 or touches the host's firewall.
+  created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends \
-    runc conmon iptables iproute2 busybox-static tini attr procps tar gzip zstd util-linux ca-certificates >/dev/null
+    runc conmon iptables iproute2 busybox-static tini attr procps tar gzip zstd xz-utils util-linux \
+    ca-certificates python3 docker.io skopeo docker-registry >/dev/null
+  [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 # Node 24: use the machine's node if it is recent enough, else install the npm registry's `node` package (it ships
@@ -33,7 +41,8 @@ fi
 echo "setup: node $(node --version)"
 
 echo "setup: installing npm dependencies"
-npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || npm install --no-audit --no-fund --loglevel=error >/dev/null
+# `npm install`, not `npm ci`: npm's lock file omits other platforms' optional addon packages, which makes ci refuse it.
+npm install --no-audit --no-fund --loglevel=error >/dev/null
 
 ln -sf "$ROOT/bin/berth" /usr/local/bin/berth
 ln -sf "$ROOT/bin/berthd" /usr/local/bin/berthd

@@ -114,6 +114,40 @@ export interface EventsBackend {
   validateFilters(filters: Record<string, string[]>): string | null;
 }
 
+/** Networks (src/api/routes/networks.ts): Docker's /networks shapes. */
+export interface NetworkBackend {
+  list(filters?: string): unknown[];
+  inspect(ref: string): unknown;
+  create(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }>;
+  remove(ref: string): Promise<void>;
+  prune(filters?: string): Promise<{ NetworksDeleted: string[] | null }>;
+  connect(ref: string, body: { Container?: string; EndpointConfig?: unknown }): Promise<void>;
+  disconnect(ref: string, body: { Container?: string; Force?: boolean }): Promise<void>;
+}
+
+/** Volumes (src/api/routes/volumes.ts); shapes are Docker's Volume objects. */
+export interface VolumeBackend {
+  list(filters?: string): { Volumes: unknown[]; Warnings: string[] };
+  create(req: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }): Promise<unknown>;
+  inspect(name: string): unknown;
+  remove(name: string, opts: { force?: boolean }): Promise<void>;
+  prune(filters: string | undefined, opts: { allByDefault?: boolean }): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+}
+
+/** GET /containers/{id}/stats, POST /containers/{id}/update (src/api/routes/stats.ts). */
+export interface StatsBackend {
+  once(ref: string, opts: { oneShot?: boolean; signal?: AbortSignal }): Promise<unknown>;
+  /** Calls onStats now and once per interval; the returned function stops it. */
+  watch(ref: string, onStats: (s: unknown) => void): Promise<() => void>;
+  update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }>;
+}
+
+/** GET /system/df and the sizes of `GET /containers/json?size=1` (src/api/routes/system-df.ts). */
+export interface DiskUsageBackend {
+  df(opts: { types?: string[] }): Promise<unknown>;
+  containerSize(id: string): Promise<{ SizeRw: number; SizeRootFs: number }>;
+}
+
 export interface Backends {
   events: EventsBackend;
   containers: ContainerBackend;
@@ -122,6 +156,10 @@ export interface Backends {
   imageArchive?: ImageArchiveBackend;
   system: SystemBackend;
   containerFs?: ContainerFsBackend;
+  stats?: StatsBackend;
+  diskUsage?: DiskUsageBackend;
+  volumes?: VolumeBackend;
+  networks?: NetworkBackend;
 }
 
 export interface ApiLogger {

@@ -11,7 +11,11 @@ import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
 import { imageRoutes } from './routes/images.ts';
+import { networkRoutes } from './routes/networks.ts';
 import { systemRoutes } from './routes/system.ts';
+import { statsRoutes } from './routes/stats.ts';
+import { systemDfRoutes } from './routes/system-df.ts';
+import { volumeRoutes } from './routes/volumes.ts';
 import { StreamOut } from './stream-out.ts';
 
 export interface Ctx {
@@ -83,7 +87,7 @@ export class ApiServer {
 
   constructor(o: ApiServerOptions) {
     this.o = o;
-    this.routes = compile([...systemRoutes, ...containerRoutes, ...containerFsRoutes, ...execRoutes, ...imageArchiveRoutes, ...imageRoutes]);
+    this.routes = compile([...systemRoutes, ...containerRoutes, ...containerFsRoutes, ...execRoutes, ...imageArchiveRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...statsRoutes, ...systemDfRoutes]);
     this.server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
     this.server.on('request', (req, res) => void this.dispatch(req, res, undefined));
     this.server.on('upgrade', (req, socket, head) => {

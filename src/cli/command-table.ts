@@ -14,6 +14,13 @@ import { logsCommand } from './commands/container/logs.ts';
 import { pauseCommand } from './commands/container/pause.ts';
 import { pruneCommand } from './commands/container/prune.ts';
 import { psCommand } from './commands/container/ps.ts';
+import { portCommand } from './commands/container/port.ts';
+import { networkConnectCommand, networkDisconnectCommand } from './commands/network/connect.ts';
+import { networkCreateCommand } from './commands/network/create.ts';
+import { networkInspectCommand } from './commands/network/inspect.ts';
+import { networkLsCommand } from './commands/network/ls.ts';
+import { networkPruneCommand } from './commands/network/prune.ts';
+import { networkRmCommand } from './commands/network/rm.ts';
 import { renameCommand } from './commands/container/rename.ts';
 import { restartCommand } from './commands/container/restart.ts';
 import { rmCommand } from './commands/container/rm.ts';
@@ -34,6 +41,15 @@ import { tagCommand } from './commands/image/tag.ts';
 import { infoCommand } from './commands/system/info.ts';
 import { inspectCommand } from './commands/system/inspect.ts';
 import { versionCommand } from './commands/system/version.ts';
+import { statsCommand } from './commands/container/stats.ts';
+import { updateCommand } from './commands/container/update.ts';
+import { dfCommand } from './commands/system/df.ts';
+import { systemPruneCommand } from './commands/system/prune.ts';
+import { volumeCreateCommand } from './commands/volume/create.ts';
+import { volumeInspectCommand } from './commands/volume/inspect.ts';
+import { volumeLsCommand } from './commands/volume/ls.ts';
+import { volumePruneCommand } from './commands/volume/prune.ts';
+import { volumeRmCommand } from './commands/volume/rm.ts';
 
 type Make = () => BerthCommand;
 
@@ -63,6 +79,9 @@ export function commandTable(cli: Cli): CommandTable {
     commitCommand,
     exportCommand,
     cpCommand,
+    statsCommand,
+    updateCommand,
+    portCommand,
   ].map((f) => () => f(cli));
   return {
     groups: [
@@ -92,9 +111,33 @@ export function commandTable(cli: Cli): CommandTable {
         ],
       },
       {
+        name: 'volume',
+        description: 'Manage volumes',
+        commands: [
+          () => volumeCreateCommand(cli),
+          () => volumeLsCommand(cli),
+          () => volumeInspectCommand(cli),
+          () => volumeRmCommand(cli),
+          () => volumePruneCommand(cli),
+        ],
+      },
+      {
+        name: 'network',
+        description: 'Manage networks',
+        commands: [
+          () => networkConnectCommand(cli),
+          () => networkCreateCommand(cli),
+          () => networkDisconnectCommand(cli),
+          () => networkInspectCommand(cli),
+          () => networkLsCommand(cli),
+          () => networkPruneCommand(cli),
+          () => networkRmCommand(cli),
+        ],
+      },
+      {
         name: 'system',
         description: 'Manage Berth',
-        commands: [() => infoCommand(cli)],
+        commands: [() => infoCommand(cli), () => dfCommand(cli), () => systemPruneCommand(cli)],
       },
     ],
     topLevel: [

@@ -17,9 +17,16 @@ import { ConmonRuntime } from '../runtime/conmon-runtime.ts';
 import { readHostLimits } from '../runtime/oci-spec.ts';
 import { openSnapshotter } from '../store/snapshot/open-snapshotter.ts';
 import { ContainerFs } from '../engine/container-fs.ts';
+import { ContainerMounts } from '../engine/container-mounts.ts';
+import { VolumeService } from '../volume/volume-service.ts';
+import { NetworkService } from '../network/network-service.ts';
+import { RealNetExec } from '../sys/net-exec.ts';
 import { fetchUrl } from '../image/fetch-url.ts';
 import { EventLog, matchEvent, validateEventFilters, type EventMessage } from '../events/event-log.ts';
 import { createLogger, parseLevel } from './logger.ts';
+import { StatsSampler } from '../stats/stats-sampler.ts';
+import { updateContainer } from '../engine/container-update.ts';
+import { containerSize, diskUsage, dirUsage, volumeRefCount } from '../engine/disk-usage.ts';
 
 interface DaemonConfig {
   host: string;
@@ -36,6 +43,8 @@ interface DaemonConfig {
   init: string;
   bip?: string;
   defaultSubnet?: string;
+  bridgeName: string;
+  defaultAddressPool: string;
 }
 
 const DEFAULTS: DaemonConfig = {
@@ -51,6 +60,8 @@ const DEFAULTS: DaemonConfig = {
   runc: '/usr/sbin/runc',
   conmon: '/usr/bin/conmon',
   init: '/usr/bin/tini-static',
+  bridgeName: 'berth0',
+  defaultAddressPool: '172.30.0.0/16',
 };
 
 /** daemon.json keys (Docker's spelling) → our config. */
@@ -65,6 +76,9 @@ function fromFile(json: Record<string, unknown>): Partial<DaemonConfig> {
   if (typeof json['cgroup-parent'] === 'string') out.cgroupParent = json['cgroup-parent'];
   if (typeof json['live-restore'] === 'boolean') out.liveRestore = json['live-restore'];
   if (typeof json.bip === 'string') out.bip = json.bip;
+  if (typeof json.bridge === 'string') out.bridgeName = json.bridge;
+  const pools = json['default-address-pools'] as { base?: string }[] | undefined;
+  if (Array.isArray(pools) && typeof pools[0]?.base === 'string') out.defaultAddressPool = pools[0].base;
   const logOpts = json['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) out.logMaxSize = logOpts['max-size'];
   if (logOpts?.['max-file']) out.logMaxFiles = Number(logOpts['max-file']);
@@ -80,7 +94,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('-l, --log-level <level>', 'debug, info, warn, error')
     .option('--config-file <file>', 'daemon configuration file (daemon.json format)', '/etc/berth/daemon.json')
     .option('--bip <cidr>', 'default bridge network address')
-    .option('--default-subnet <cidr>', 'default bridge subnet')
+    .option('--default-subnet <cidr>', 'default bridge subnet (gateway = its first address; --bip wins)')
+    .option('--bridge-name <name>', 'Linux bridge of the default network (also names this daemon\'s iptables chains)')
+    .option('--default-address-pool <cidr>', 'pool user-defined networks without a subnet are carved from')
     .option('--storage-driver <name>', 'overlayfs, vfs or auto')
     .option('--cgroup-parent <path>', 'parent cgroup of containers')
     .option('--log-max-size <size>', 'rotate container logs at this size (e.g. 10m)')
@@ -114,6 +130,9 @@ export async function main(argv: string[]): Promise<void> {
   if (flags.liveRestore === false) cfg.liveRestore = false;
   cfg.bip = flags.bip ?? cfg.bip;
   cfg.defaultSubnet = flags.defaultSubnet ?? cfg.defaultSubnet;
+  if (flags.bridgeName) cfg.bridgeName = flags.bridgeName;
+  if (flags.defaultAddressPool) cfg.defaultAddressPool = flags.defaultAddressPool;
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.bridgeName)) throw new Error(`invalid --bridge-name ${cfg.bridgeName}: at most 15 of [a-zA-Z0-9_.-]`);
 
   const log = createLogger(parseLevel(cfg.logLevel));
   if (!cfg.host.startsWith('unix://')) throw new Error(`unsupported host ${cfg.host}: only unix:// sockets are served`);
@@ -137,7 +156,22 @@ export async function main(argv: string[]): Promise<void> {
   const snapshotter = await openSnapshotter(join(cfg.dataRoot, 'storage'), cfg.storageDriver);
   const images = await ImageService.open({ root: join(cfg.dataRoot, 'image'), snapshotter });
   const events = await EventLog.open({ path: join(cfg.dataRoot, 'events.jsonl') });
+  const network = new NetworkService({
+    dataRoot: cfg.dataRoot,
+    exec: new RealNetExec(),
+    log,
+    bridgeName: cfg.bridgeName,
+    bip: cfg.bip ?? bipOf(cfg.defaultSubnet ?? '172.29.0.0/16'),
+    defaultPool: cfg.defaultAddressPool,
+  });
+  await network.init();
+  const volumes = await VolumeService.open({
+    root: join(cfg.dataRoot, 'volumes'),
+    log,
+    onEvent: (action, v, extra) => events.emit({ type: 'volume', action, id: v.Name, attributes: { driver: v.Driver, ...extra } }),
+  });
   const containers = new ContainerService({
+    volumes: new ContainerMounts({ volumes, log }),
     dataRoot: cfg.dataRoot,
     execRoot: cfg.execRoot,
     runtime,
@@ -155,7 +189,9 @@ export async function main(argv: string[]): Promise<void> {
     logMaxSize,
     logMaxFiles: cfg.logMaxFiles,
     events,
+    network,
   });
+  network.setContainers({ get: (r) => containers.get(r), all: () => containers.all() });
   await containers.init();
   const imageArchive = await ImageArchive.open(images, { imageInUse: (id) => containers.imageInUse(id) });
   const execs = new ExecService({ containers, runtime, execRoot: cfg.execRoot, log });
@@ -255,6 +291,22 @@ export async function main(argv: string[]): Promise<void> {
     execRoot: cfg.execRoot,
     log,
   });
+  backends.networks = {
+    list: (f) => network.list(f),
+    inspect: (r) => network.inspect(r),
+    create: (b) => network.create(b as never),
+    remove: (r) => network.remove(r),
+    prune: (f) => network.prune(f),
+    connect: (r, b) => network.connectContainer(r, b as never),
+    disconnect: (r, b) => network.disconnectContainer(r, b as never),
+  };
+  backends.volumes = {
+    list: (f) => volumes.list(f),
+    create: (r) => volumes.create(r),
+    inspect: (n) => volumes.inspect(n),
+    remove: (n, o) => volumes.remove(n, o),
+    prune: (f, o) => volumes.prune(f, o),
+  };
   backends.containerFs = {
     changes: (r) => containerFs.changes(r),
     commit: (r, o) => containerFs.commit(r, o),
@@ -262,6 +314,45 @@ export async function main(argv: string[]): Promise<void> {
     statPath: (r, p) => containerFs.statPath(r, p),
     getArchive: (r, p, s) => containerFs.getArchive(r, p, s),
     putArchive: (r, p, t, o) => containerFs.putArchive(r, p, t, o),
+  };
+
+  const statsLookup = (ref: string) => {
+    const c = containers.get(ref);
+    return { id: c.Id, name: c.Name, pid: c.State.Pid, running: c.State.Running && !c.State.Restarting };
+  };
+  const sampler = new StatsSampler({ lookup: statsLookup });
+  backends.stats = {
+    once: (r, o) => sampler.once(r, o),
+    watch: (r, cb) => sampler.watch(r, cb),
+    update: (r, b) =>
+      updateContainer(
+        {
+          withLock: (ref, fn) => containers.withLock(ref, fn),
+          saveRecord: (rec) => containers.saveRecord(rec),
+          event: (rec, action) => containers.event(rec, action),
+          runtimeUpdate: (id, res) => runtime.update(id, res),
+        },
+        r,
+        b,
+      ),
+  };
+  const duDeps = {
+    images: () => images.store.list(),
+    imageSummaries: () => images.list({}),
+    containers: () => containers.all(),
+    summary: (rec: Parameters<typeof containers.summary>[0]) => containers.summary(rec),
+    usage: (id: string) => snapshotter.usage(id),
+    volumes: async () => {
+      const recs = containers.all();
+      return Promise.all(volumes.list().Volumes.map(async (v) => ({
+        ...(v as unknown as Record<string, unknown>),
+        UsageData: { Size: (v as { Options?: Record<string, string> | null }).Options?.device ? -1 : await dirUsage(v.Mountpoint), RefCount: volumeRefCount(recs, v.Name) },
+      }) as never));
+    },
+  };
+  backends.diskUsage = {
+    df: (o) => diskUsage(duDeps, o),
+    containerSize: (id) => containerSize(duDeps, containers.get(id)),
   };
 
   const api = new ApiServer({ socketPath, backends, log });
@@ -281,11 +372,21 @@ export async function main(argv: string[]): Promise<void> {
     }
     // With live restore, containers keep running under conmon; the next berthd adopts them.
     await containers.close();
+    await network.close();
     await events.flush();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** "10.1.0.0/16" → "10.1.0.1/16" (the gateway takes the subnet's first address). */
+function bipOf(subnet: string): string {
+  const [addr, prefix] = subnet.split('/');
+  const o = (addr ?? '').split('.').map(Number);
+  if (o.length !== 4 || o.some((x) => !(x >= 0 && x <= 255)) || !prefix) throw new Error(`invalid subnet ${subnet}`);
+  const n = ((((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0) & (Number(prefix) === 0 ? 0 : (0xffffffff << (32 - Number(prefix))) >>> 0)) + 1;
+  return `${[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')}/${prefix}`;
 }
 
 function nullIfEmpty<T>(a: T[]): T[] | null {

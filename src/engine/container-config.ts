@@ -141,13 +141,8 @@ export function validateHostConfig(hc: HostConfig): void {
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalidArgument('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   }
-  if (hc.NanoCpus !== undefined && hc.NanoCpus < 0) throw invalidArgument('Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available');
+  // CPU range, cpuset, blkio and the rest are checked against the host in container-resources.ts.
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw invalidArgument('SHM size can not be less than 0');
-  for (const bind of hc.Binds ?? []) {
-    if (!bind.split(':')[0]?.startsWith('/')) {
-      throw invalidArgument(`named volumes are not supported yet: ${bind}`, 'unsupported');
-    }
-  }
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';

@@ -20,6 +20,7 @@ import type { EventSink } from '../events/event-log.ts';
 import type { ContainerRuntime, AttachStream } from '../runtime/runtime.ts';
 import { buildSpec, specToJson, type HostLimits, type SpecInput } from '../runtime/oci-spec.ts';
 import { commandOf, mergeConfig, normalizeCreateBody, parseSignal, validateBuiltinNetworkMode, validateHostConfig, validateName } from './container-config.ts';
+import { hostResources, resolveBlockIO, validateResources } from './container-resources.ts';
 import { ContainerStore, initialState, type ContainerRecord } from './container-record.ts';
 import { writeEtcFiles } from './etc-files.ts';
 import { matchesFilters, parseFilters } from './container-filters.ts';
@@ -64,6 +65,22 @@ export interface NetworkJoin {
   dnsSearch?: string[];
 }
 
+/** The volume subsystem as the engine sees it (src/engine/container-mounts.ts): a container's volumes, binds, tmpfs. */
+export interface VolumeAttacher {
+  /** Create time: validate Binds/Mounts/VolumesFrom/Config.Volumes, create named and anonymous volumes, set rec.MountPoints. */
+  prepare(rec: ContainerRecord, ctx: { lookup(ref: string): ContainerRecord }): Promise<void>;
+  /** Before runc create, rootfs mounted: mount volumes, copy image content into empty ones; the OCI mounts. */
+  mounts(rec: ContainerRecord, rootfs: string): Promise<{ source: string; destination: string; type?: string; options: string[] }[]>;
+  /** After exit (or a failed start): the container no longer uses its volumes' mounts. Idempotent. */
+  release(rec: ContainerRecord): Promise<void>;
+  /** On rm: drop the container's references; with `volumes`, remove its anonymous volumes nobody else uses. */
+  remove(rec: ContainerRecord, opts: { volumes?: boolean }): Promise<void>;
+  /** inspect's and ps's `Mounts`. */
+  inspectMounts(rec: ContainerRecord): Record<string, unknown>[];
+  /** After daemon restart: rebuild references and active mounts from the records. */
+  restore(records: ContainerRecord[]): Promise<void>;
+}
+
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -87,6 +104,8 @@ export interface ContainerServiceOptions {
   /** Optional network subsystem; without it containers get `none` (or `host`). */
   network?: NetworkAttacher;
   events?: EventSink;
+  /** Optional volume subsystem; without it only absolute-path binds and tmpfs mounts work. */
+  volumes?: VolumeAttacher;
 }
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -167,6 +186,7 @@ export class ContainerService {
       }
     }
     await this.o.network?.restore([...this.byId.values()]).catch((e) => this.o.log.error('network restore failed', { error: errorMessage(e) }));
+    await this.o.volumes?.restore([...this.byId.values()]).catch((e) => this.o.log.error('volume restore failed', { error: errorMessage(e) }));
     // Containers adopted alive get their health probes back; restart policies apply to the rest, as at boot.
     for (const rec of this.byId.values()) {
       if (rec.State.Running) this.startHealth(rec);
@@ -215,6 +235,11 @@ export class ContainerService {
   }
 
   /** Runs `fn` holding the container's lock (start, pause and remove wait); for temporary rootfs mounts. */
+  /** Persists a record changed under withLock (docker update). */
+  saveRecord(rec: ContainerRecord): Promise<void> {
+    return this.store.save(rec);
+  }
+
   withLock<T>(ref: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
     const rec = this.get(ref);
     return this.locks.run(rec.Id, () => fn(rec));
@@ -257,7 +282,7 @@ export class ContainerService {
       Status: statusText(r.State),
       HostConfig: { NetworkMode: this.o.network?.summary(r).NetworkMode ?? net },
       NetworkSettings: { Networks: this.o.network?.summary(r).Networks ?? {} },
-      Mounts: [],
+      Mounts: this.o.volumes?.inspectMounts(r) ?? [],
     };
   }
 
@@ -292,7 +317,7 @@ export class ContainerService {
         Name: this.o.snapshotter.name,
         Data: { UpperDir: this.o.snapshotter.upperDir(r.Id), MergedDir: this.rootfsPath(r.Id) },
       },
-      Mounts: (r.HostConfig.Binds ?? []).map((b) => {
+      Mounts: this.o.volumes ? this.o.volumes.inspectMounts(r) : (r.HostConfig.Binds ?? []).map((b) => {
         const [src, dst, mode = ''] = b.split(':');
         return { Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' };
       }),
@@ -314,6 +339,7 @@ export class ContainerService {
     if (!body.Image) throw invalidArgument('No image specified', 'no_image');
     const hc = body.HostConfig ?? {};
     validateHostConfig(hc);
+    const resourceWarnings = validateResources(hc, await hostResources());
     for (const [k, v] of Object.entries(body.Labels ?? {})) {
       if (typeof v !== 'string') throw invalidArgument(`invalid label value for ${k}`);
     }
@@ -354,10 +380,17 @@ export class ContainerService {
     else validateBuiltinNetworkMode(rec.HostConfig);
     this.reservedNames.add(name);
     try {
-      await this.o.snapshotter.prepare(id, rec.LayerChain);
+      if (this.o.volumes) await this.o.volumes.prepare(rec, { lookup: (ref) => this.get(ref) });
+      try {
+        await this.o.snapshotter.prepare(id, rec.LayerChain);
+      } catch (e) {
+        await this.o.volumes?.remove(rec, { volumes: true }).catch(() => {});
+        throw e;
+      }
       try {
         await this.store.save(rec);
       } catch (e) {
+        await this.o.volumes?.remove(rec, { volumes: true }).catch(() => {});
         await this.o.snapshotter.remove(id).catch(() => {});
         await this.store.remove(id).catch(() => {});
         throw e;
@@ -368,7 +401,7 @@ export class ContainerService {
     }
     this.o.log.info('container created', { id, name });
     this.event(rec, 'create');
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: resourceWarnings };
   }
 
   private freshName(): string {
@@ -403,6 +436,8 @@ export class ContainerService {
       await this.o.snapshotter.mount(id, rootfs);
       cleanups.push(() => this.o.snapshotter.unmount(id, rootfs));
       mark('mount');
+      const volumeMounts = this.o.volumes ? await this.o.volumes.mounts(rec, rootfs) : undefined;
+      if (this.o.volumes) cleanups.push(() => this.o.volumes!.release(rec));
       const net = this.o.network ? await this.o.network.connect(rec) : undefined;
       if (this.o.network) cleanups.push(() => this.o.network!.disconnect(rec));
       mark('network');
@@ -418,7 +453,10 @@ export class ContainerService {
         dnsSearch: rec.HostConfig.DnsSearch?.length ? rec.HostConfig.DnsSearch : (net?.dnsSearch ?? []),
         dnsOptions: rec.HostConfig.DnsOptions ?? [],
       });
-      const spec = await buildSpec(this.specInput(rec, rootfs, etc, net), this.o.hostLimits);
+      const input = this.specInput(rec, rootfs, etc, net, volumeMounts);
+      const blockIO = await resolveBlockIO(rec.HostConfig);
+      if (blockIO) input.resources = { ...input.resources, blockIO };
+      const spec = await buildSpec(input, this.o.hostLimits);
       // The docker CLI sends the terminal size at create; without it the pty starts at 0x0 (findings §1).
       const cs = rec.HostConfig.ConsoleSize;
       if (rec.Config.Tty && spec.process && cs && cs[0] > 0 && cs[1] > 0) spec.process.consoleSize = { height: cs[0], width: cs[1] };
@@ -476,7 +514,7 @@ export class ContainerService {
       await this.store.save(rec).catch(() => {});
       // Docker removes an auto-remove container whose start failed, so `run --rm` waiters see it gone.
       if (rec.HostConfig.AutoRemove) {
-        setImmediate(() => void this.remove(id, { force: true }).catch(() => {}));
+        setImmediate(() => void this.remove(id, { force: true, volumes: true }).catch(() => {}));
       }
       this.notify(id, ['next-exit'], rec.State.ExitCode);
       if (e instanceof BerthError && e.category !== 'internal') throw e;
@@ -489,10 +527,11 @@ export class ContainerService {
     rootfs: string,
     etc: { hosts: string; hostname: string; resolvConf: string },
     net?: NetworkJoin,
+    volumeMounts?: SpecInput['extraMounts'],
   ): SpecInput {
     const hc = rec.HostConfig;
     const mode = hc.NetworkMode ?? 'default';
-    const binds = (hc.Binds ?? []).map((b) => {
+    const binds = volumeMounts ?? (hc.Binds ?? []).map((b) => {
       const [source, destination, modes = ''] = b.split(':');
       const opts = modes.split(',').filter(Boolean);
       return {
@@ -662,6 +701,7 @@ export class ContainerService {
       await this.o.runtime.delete(id, { force: true }).catch((e) => this.o.log.warn('runc delete failed', { id, error: errorMessage(e) }));
       await this.o.snapshotter.unmount(id, this.rootfsPath(id)).catch((e) => this.o.log.warn('unmount failed', { id, error: errorMessage(e) }));
       await this.o.network?.disconnect(rec).catch((e) => this.o.log.warn('network disconnect failed', { id, error: errorMessage(e) }));
+      await this.o.volumes?.release(rec).catch((e) => this.o.log.warn('volume release failed', { id, error: errorMessage(e) }));
       await this.o.runtime.cleanup(id).catch(() => {});
     });
     // Give attached clients a moment to drain conmon's last messages before we tear the socket down.
@@ -669,7 +709,7 @@ export class ContainerService {
       for (const a of this.liveAttach.get(id) ?? []) a.close();
     }, 2000).unref();
     if (rec.HostConfig.AutoRemove) {
-      await this.remove(id, { force: true }).catch((e) => this.o.log.warn('auto-remove failed', { id, error: errorMessage(e) }));
+      await this.remove(id, { force: true, volumes: true }).catch((e) => this.o.log.warn('auto-remove failed', { id, error: errorMessage(e) }));
     } else {
       this.maybeRestart(rec);
     }
@@ -847,6 +887,7 @@ export class ContainerService {
       if (await this.o.runtime.hasState(rec.Id)) await this.o.runtime.delete(rec.Id, { force: true }).catch(() => {});
       await this.o.snapshotter.unmount(rec.Id, this.rootfsPath(rec.Id)).catch(() => {});
       await this.o.network?.disconnect(rec).catch(() => {});
+      await this.o.volumes?.remove(rec, { volumes: opts.volumes }).catch((e) => this.o.log.warn('volume cleanup failed', { id: rec.Id, error: errorMessage(e) }));
       await this.o.snapshotter.remove(rec.Id);
       await rm(this.bundle(rec.Id), { recursive: true, force: true });
       await this.o.runtime.cleanup(rec.Id).catch(() => {});

@@ -19,7 +19,7 @@ export interface DnsServerOptions {
   address: string;
   port?: number;
   /** Addresses for a name on this network (lower-case, without trailing dot), or undefined when unknown. */
-  lookup(name: string): string[] | undefined;
+  lookup(name: string, from: string): string[] | undefined;
   /** Upstream resolvers (IPv4, port 53). */
   upstreams(): string[];
   onError?(e: Error): void;
@@ -67,7 +67,7 @@ export class DnsServer {
     if (!q) return;
     if ((q.flags & 0x7800) !== 0 || q.klass !== CLASS_IN) return this.reply(encodeAnswer(q, RCODE_NOTIMP), address, port);
     const name = q.name.toLowerCase().replace(/\.$/, '');
-    const ips = this.o.lookup(name);
+    const ips = this.o.lookup(name, address);
     if (ips) {
       // Ours: A records for A queries, an empty NOERROR for AAAA and the rest (the name exists).
       return this.reply(encodeAnswer(q, RCODE_NOERROR, q.type === TYPE_A ? ips : []), address, port);

@@ -397,7 +397,6 @@ export class NetworkService {
       const used = this.usedIps(net.Id);
       for (const ep of Object.values(endpoints)) used.add(ep.IPAddress);
       const ip = cfg.IPv4Address ? reserve(pool, used, cfg.IPv4Address) : allocate(pool, used, this.lastIp.get(net.Id));
-      if (!cfg.IPv4Address) this.lastIp.set(net.Id, ip);
       endpoints[net.Id] = {
         NetworkID: net.Id,
         EndpointID: newId(),
@@ -424,6 +423,7 @@ export class NetworkService {
         if (!net.Internal) routed = true;
       }
       await this.syncRules();
+      for (const { net, cfg } of bridgeNets) if (!cfg.IPv4Address) this.lastIp.set(net.Id, endpoints[net.Id]!.IPAddress);
     } catch (e) {
       await this.teardown(rec.Id).catch(() => {});
       throw e;
@@ -550,7 +550,7 @@ export class NetworkService {
       const add = await this.o.exec.ip(['link', 'add', br, 'type', 'bridge'], { allowFail: true });
       if (add.code !== 0 && !/exists/i.test(add.stderr)) throw new BerthError('internal', 'bridge_failed', `creating bridge ${br}: ${add.stderr.trim()}`);
       const addr = await this.o.exec.ip(['addr', 'add', `${formatIp(pool.gateway)}/${pool.subnet.prefix}`, 'dev', br], { allowFail: true });
-      if (addr.code !== 0 && !/exists/i.test(addr.stderr)) throw new BerthError('internal', 'bridge_failed', `address on ${br}: ${addr.stderr.trim()}`);
+      if (addr.code !== 0 && !/exists|already assigned/i.test(addr.stderr)) throw new BerthError('internal', 'bridge_failed', `address on ${br}: ${addr.stderr.trim()}`);
       await this.o.exec.ip(['link', 'set', br, 'up']);
       await this.o.exec.sysctl(`net.ipv4.conf.${br}.route_localnet`, '1');
       this.liveBridges.add(br);
@@ -563,7 +563,7 @@ export class NetworkService {
     const srv = new DnsServer({
       address: formatIp(this.pool(net).gateway),
       port: this.o.dnsPort ?? 53,
-      lookup: (name) => this.resolveName(net.Id, name),
+      lookup: (name, from) => this.resolveName(net.Id, name, from),
       upstreams: () => this.upstreams,
       onError: (e) => this.o.log.warn('dns server error', { network: net.Name, error: e.message }),
     });
@@ -575,8 +575,23 @@ export class NetworkService {
     }
   }
 
-  /** A/alias/short-id lookup among the containers connected to one network. */
-  resolveName(netId: string, name: string): string[] | undefined {
+  /**
+   * Name lookup for a query that arrived on network `netId` from address `from`: Docker answers from every user
+   * network the asking container is on (its address on that network), in the order of its networks.
+   */
+  resolveName(netId: string, name: string, from?: string): string[] | undefined {
+    const asker = from ? this.activeEndpoints(netId).find(({ ep }) => ep.IPAddress === from)?.c : undefined;
+    const nets = asker ? [netId, ...Object.keys(asker.Sandbox?.Endpoints ?? {}).filter((id) => id !== netId)] : [netId];
+    for (const id of nets) {
+      const n = this.networks.get(id);
+      if (!n || n.Builtin) continue;
+      const ips = this.resolveOn(id, name);
+      if (ips) return ips;
+    }
+    return undefined;
+  }
+
+  private resolveOn(netId: string, name: string): string[] | undefined {
     const ips: string[] = [];
     for (const { c, ep } of this.activeEndpoints(netId)) {
       const info = this.tryContainer(c.Id);
@@ -660,7 +675,12 @@ export class NetworkService {
       if (defaultExists && !needed.includes(this.defaultBridge)) needed.push(this.defaultBridge);
       for (const n of needed) {
         const existed = (await this.o.exec.ip(['link', 'show', n.BridgeName!], { allowFail: true })).code === 0;
-        await this.ensureBridge(n);
+        try {
+          await this.ensureBridge(n);
+        } catch (e) {
+          this.o.log.error('restoring network failed', { network: n.Name, error: errorMessage(e) });
+          continue;
+        }
         if (!existed) {
           // The bridge was gone (e.g. deleted by hand): re-attach surviving containers' veths.
           for (const { ep } of this.activeEndpoints(n.Id)) {

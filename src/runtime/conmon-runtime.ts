@@ -202,6 +202,15 @@ export class ConmonRuntime implements ContainerRuntime {
     );
   }
 
+  async update(id: string, resources: object): Promise<void> {
+    const args = ['--root', this.paths.runcRoot, 'update', '--resources', '-', id];
+    await run(this.paths.runc, args, { input: JSON.stringify(resources) }).catch((e) => {
+      const text = errorText(e);
+      const m = /msg="((?:[^"\\]|\\.)*)"/.exec(text);
+      throw new BerthError('internal', 'update_failed', (m ? m[1]! : text).trim());
+    });
+  }
+
   async pids(id: string): Promise<number[]> {
     const { stdout } = await this.runc(['ps', '--format', 'json', id]).catch((e) => {
       throw runtimeError(errorText(e));

@@ -75,6 +75,8 @@ export interface SpecInput {
     pidsLimit?: number;
     oomKillDisable?: boolean;
     nanoCpus?: number;
+    /** Resolved throttles (--device-read-bps ...) and weight; the engine stats the device paths. */
+    blockIO?: LinuxResources['blockIO'];
   };
   ulimits?: { Name: string; Soft: number; Hard: number }[];
   shmSize?: number;
@@ -268,7 +270,7 @@ function buildRlimits(input: SpecInput, host: HostLimits): POSIXRlimit[] {
   return rlimits;
 }
 
-function buildResources(input: SpecInput): LinuxResources {
+export function buildResources(input: Pick<SpecInput, 'resources'>): LinuxResources {
   const r = input.resources ?? {};
   const res: LinuxResources = {};
   const memory = r.memory ?? 0;
@@ -331,6 +333,7 @@ function buildResources(input: SpecInput): LinuxResources {
   if (Object.keys(cpu).length > 0) res.cpu = cpu;
 
   if (r.pidsLimit !== undefined) res.pids = { limit: r.pidsLimit > 0 ? r.pidsLimit : -1 };
+  if (r.blockIO && Object.keys(r.blockIO).length > 0) res.blockIO = r.blockIO;
   return res;
 }
 

@@ -88,6 +88,8 @@ export interface ContainerRuntime {
   readExit(id: string): Promise<{ code: number; at: Date; oomKilled: boolean } | null>;
   /** Forget files conmon left for an id (exit file, persist dir, socket link) before a new create. */
   cleanup(id: string): Promise<void>;
+  /** `runc update --resources -`: apply OCI LinuxResources to a running (or paused) container. */
+  update?(id: string, resources: object): Promise<void>;
 }
 
 export type { Duplex };

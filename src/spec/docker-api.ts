@@ -110,6 +110,11 @@ export interface HostConfig {
   NanoCpus?: number;
   CgroupParent?: string;
   BlkioWeight?: number;
+  BlkioWeightDevice?: { Path: string; Weight: number }[] | null;
+  BlkioDeviceReadBps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceWriteBps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceReadIOps?: { Path: string; Rate: number }[] | null;
+  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[] | null;
   CpuPeriod?: number;
   CpuQuota?: number;
   CpuRealtimePeriod?: number;

@@ -70,7 +70,7 @@ export function parseProcStat(s: string): { system: number; onlineCpus: number }
   return { system, onlineCpus };
 }
 
-/** blkio.throttle.io_service_bytes_recursive: "8:0 Read 123" lines (the "Total" line is dropped, like dockerd). */
+/** blkio.throttle.io_service_bytes_recursive: "8:0 Read 123" lines (the bare "Total" line is dropped, per-device Total kept, like dockerd). */
 export function parseBlkioV1(s: string): BlkioStatEntry[] {
   const out: BlkioStatEntry[] = [];
   for (const line of s.split('\n')) {

@@ -27,8 +27,10 @@ function emptyBlkio(): BlkioStats {
 }
 
 function cpuOf(s: RawSample): CpuStats {
-  const usage: CpuStats['cpu_usage'] = { total_usage: s.cpu.total, usage_in_kernelmode: s.cpu.kernel, usage_in_usermode: s.cpu.user };
-  if (s.cpu.percpu) usage.percpu_usage = s.cpu.percpu;
+  // dockerd's field order: total, percpu (v1 only), kernel, user.
+  const usage: CpuStats['cpu_usage'] = s.cpu.percpu
+    ? { total_usage: s.cpu.total, percpu_usage: s.cpu.percpu, usage_in_kernelmode: s.cpu.kernel, usage_in_usermode: s.cpu.user }
+    : { total_usage: s.cpu.total, usage_in_kernelmode: s.cpu.kernel, usage_in_usermode: s.cpu.user };
   return {
     cpu_usage: usage,
     system_cpu_usage: s.system,

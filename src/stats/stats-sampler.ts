@@ -29,7 +29,7 @@ export interface StatsSamplerOptions {
 
 /** The minimum window between precpu and cpu for a CPU % worth showing. */
 const MIN_WINDOW_MS = 900;
-const HISTORY = 8;
+const HISTORY = 64;
 
 type Watcher = (s: StatsResponse) => void;
 
@@ -41,6 +41,8 @@ class ContainerSampler {
   history: RawSample[] = [];
   watchers = new Set<Watcher>();
   lingerUntil = 0;
+  /** Non-stream requests in progress (they keep the sampler, and its history, alive). */
+  pending = 0;
   private inflight: Promise<RawSample | null> | null = null;
 
   constructor(id: string) {
@@ -48,7 +50,7 @@ class ContainerSampler {
   }
 
   active(now: number): boolean {
-    return this.watchers.size > 0 || now < this.lingerUntil;
+    return this.watchers.size > 0 || this.pending > 0 || now < this.lingerUntil;
   }
 
   /** The newest kept sample at least MIN_WINDOW_MS older than `at`. */
@@ -79,8 +81,11 @@ class ContainerSampler {
     const p = (async () => {
       try {
         const s = await readSample(await dirs, { pid: t.pid, procRoot: deps.locator.procRoot, systemCpu: deps.systemCpu });
-        this.history.push(s);
-        if (this.history.length > HISTORY) this.history.shift();
+        const h = this.history;
+        h.push(s);
+        // Keep one sample at least a window old (the precpu base) and everything newer.
+        while (h.length >= 2 && s.at - h[1]!.at >= MIN_WINDOW_MS) h.shift();
+        if (h.length > HISTORY) h.shift();
         return s;
       } catch {
         // The process went away between lookup and read (exit, restart): the next sample starts over.
@@ -210,7 +215,17 @@ export class StatsSampler {
     const t = this.o.lookup(ref);
     if (!t.running) return emptyStats({ id: t.id, name: t.name });
     const s = this.samplerFor(t.id);
-    s.lingerUntil = Date.now() + this.linger;
+    s.pending++;
+    try {
+      return await this.onceWith(s, t, opts);
+    } finally {
+      s.pending--;
+      s.lingerUntil = Date.now() + this.linger;
+      this.ensureClock();
+    }
+  }
+
+  private async onceWith(s: ContainerSampler, t: StatsTarget, opts: { oneShot?: boolean; signal?: AbortSignal }): Promise<StatsResponse> {
     this.ensureClock();
     let cur = await this.read(s, t);
     if (!cur) return this.respond(s, t, null, null);

@@ -17,7 +17,8 @@ describe('image archives: interop with real docker', { skip }, () => {
   let work: string;
 
   before(async () => {
-    [berth, docker] = await Promise.all([Daemon.start(), Dockerd.start()]);
+    berth = await Daemon.start();
+    docker = await Dockerd.start();
     work = join(berth.tmp, 'interop');
     await mkdir(work);
     assert.equal((await berth.berth(['bootstrap', 'busybox'])).code, 0);

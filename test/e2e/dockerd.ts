@@ -16,8 +16,8 @@ export async function findDockerd(): Promise<string | undefined> {
   return undefined;
 }
 
-/** dockerd 20.10 has a hidden flag for its trust key's path; 23+ has no trust key (and rejects the flag). */
-async function supportsKeyPath(bin: string): Promise<boolean> {
+/** dockerd before 23 keeps a trust key, whose path only daemon.json's "deprecated-key-path" moves. */
+async function keyPathOption(bin: string): Promise<boolean> {
   const v = await runCmd(bin, ['--version']).catch(() => undefined);
   const major = Number(/version (\d+)\./i.exec(v?.stdout ?? '')?.[1] ?? 0);
   return major > 0 && major < 23;
@@ -50,13 +50,13 @@ export class Dockerd {
     // Short: containerd's and the shims' socket paths live under it (sun_path ≤ 108 bytes).
     const execRoot = await mkdtemp('/tmp/bdx-');
     const d = new Dockerd(tmp, dataRoot, execRoot);
-    await writeFile(join(tmp, 'daemon.json'), '{}\n');
+    // 20.10 otherwise writes its trust key to /etc/docker/key.json (23+ has no trust key and no such option).
+    const cfg = (await keyPathOption(bin)) ? { 'deprecated-key-path': join(tmp, 'key.json') } : {};
+    await writeFile(join(tmp, 'daemon.json'), JSON.stringify(cfg) + '\n');
     const args = [
       '-H', d.host, '--data-root', dataRoot, '--exec-root', execRoot, '--pidfile', join(tmp, 'd.pid'),
       '--config-file', join(tmp, 'daemon.json'), '--bridge=none', '--iptables=false', '--ip-masq=false',
       '--storage-driver', 'overlay2', '--log-level', 'warn',
-      // 20.10 otherwise writes its trust key to /etc/docker/key.json.
-      ...(await supportsKeyPath(bin) ? ['--deprecated-key-path', join(tmp, 'key.json')] : []),
     ];
     const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DOCKER_CONFIG: join(tmp, 'cli') } });
     d.proc = proc;

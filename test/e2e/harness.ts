@@ -26,6 +26,10 @@ export class Daemon {
   readonly execRoot: string;
   readonly socket: string;
   readonly cgroupParent: string;
+  /** Unique per daemon: its default bridge (also names its iptables chains BERTH-<bridge>-*) and subnets. */
+  readonly bridgeName: string;
+  readonly bip: string;
+  readonly addressPool: string;
   proc: ChildProcess | null = null;
   log = '';
 
@@ -35,6 +39,14 @@ export class Daemon {
     this.execRoot = join(tmp, 'x');
     this.socket = join(tmp, 'berth.sock');
     this.cgroupParent = `/berth-e2e-${randomBytes(4).toString('hex')}`;
+    this.bridgeName = `bt${randomBytes(4).toString('hex')}`;
+    const octet = 1 + (randomBytes(1)[0]! % 250);
+    this.bip = `10.213.${octet}.1/24`;
+    this.addressPool = `10.214.${octet}.0/24`;
+  }
+
+  get chainPrefix(): string {
+    return `BERTH-${this.bridgeName}`;
   }
 
   static async start(extraArgs: string[] = []): Promise<Daemon> {
@@ -54,7 +66,11 @@ export class Daemon {
   async spawn(extraArgs: string[] = []): Promise<void> {
     const args = [
       '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot,
-      '--cgroup-parent', this.cgroupParent, '--config-file', join(this.tmp, 'daemon.json'), '--log-level', 'debug', ...extraArgs,
+      '--cgroup-parent', this.cgroupParent, '--config-file', join(this.tmp, 'daemon.json'), '--log-level', 'debug',
+      ...(extraArgs.includes('--bridge-name') ? [] : ['--bridge-name', this.bridgeName]),
+      ...(extraArgs.includes('--bip') ? [] : ['--bip', this.bip]),
+      ...(extraArgs.includes('--default-address-pool') ? [] : ['--default-address-pool', this.addressPool]),
+      ...extraArgs,
     ];
     const proc = spawn(BERTHD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
@@ -146,9 +162,64 @@ export class Daemon {
       await this.stop();
     }
     for (const m of await this.mountsUnder()) await runCmd('umount', ['-l', m]).catch(() => {});
+    await this.removeNetworking();
     await removeCgroups(this.cgroupParent);
     await rm(this.tmp, { recursive: true, force: true });
     await rm(this.dataRoot, { recursive: true, force: true });
+  }
+
+  /** Bridges of this daemon's networks (from its records) and its default bridge. */
+  async bridgesOwned(): Promise<string[]> {
+    const out = new Set([this.bridgeName]);
+    const dir = join(this.dataRoot, 'network', 'networks');
+    for (const f of await readdir(dir).catch(() => [] as string[])) {
+      const rec = JSON.parse(await readFile(join(dir, f), 'utf8').catch(() => '{}')) as { BridgeName?: string };
+      if (rec.BridgeName) out.add(rec.BridgeName);
+    }
+    return [...out];
+  }
+
+  /** Links that are one of this daemon's bridges or enslaved to one. */
+  async linksLeft(bridges?: string[]): Promise<string[]> {
+    const names = bridges ?? (await this.bridgesOwned());
+    const out = (await runCmd('ip', ['-o', 'link', 'show'])).stdout;
+    return out
+      .split('\n')
+      .filter((l) => names.some((b) => new RegExp(`^\\d+: ${b}[:@]| master ${b} `).test(l)))
+      .map((l) => l.split(': ')[1]!.split('@')[0]!);
+  }
+
+  /** iptables lines (filter and nat) that mention this daemon's chains. */
+  async rulesLeft(): Promise<string[]> {
+    const f = (await runCmd('iptables', ['-w', '-S'])).stdout;
+    const n = (await runCmd('iptables', ['-w', '-t', 'nat', '-S'])).stdout;
+    return [...f.split('\n'), ...n.split('\n')].filter((l) => l.includes(this.chainPrefix + '-'));
+  }
+
+  /** Removes by name what a daemon keeps across container removal (its bridges, chains), plus anything stale. */
+  async removeNetworking(): Promise<void> {
+    const bridges = await this.bridgesOwned();
+    const dir = join(this.dataRoot, 'network', 'containers');
+    for (const f of await readdir(dir).catch(() => [] as string[])) {
+      const st = JSON.parse(await readFile(join(dir, f), 'utf8').catch(() => '{}')) as { Sandbox?: { Netns: string; Endpoints: Record<string, { Veth: string }> } };
+      for (const ep of Object.values(st.Sandbox?.Endpoints ?? {})) await runCmd('ip', ['link', 'del', ep.Veth]).catch(() => {});
+      if (st.Sandbox?.Netns) await runCmd('ip', ['netns', 'del', st.Sandbox.Netns]).catch(() => {});
+    }
+    for (const b of bridges) await runCmd('ip', ['link', 'del', b]).catch(() => {});
+    const p = this.chainPrefix;
+    const jumps: [string, string, string[]][] = [
+      ['filter', 'FORWARD', ['-j', `${p}-FWD`]],
+      ['nat', 'PREROUTING', ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', `${p}-DNAT`]],
+      ['nat', 'OUTPUT', ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', `${p}-DNAT`]],
+      ['nat', 'POSTROUTING', ['-j', `${p}-POST`]],
+    ];
+    for (const [t, c, args] of jumps) {
+      for (let i = 0; i < 5; i++) if ((await runCmd('iptables', ['-w', '-t', t, '-D', c, ...args])).code !== 0) break;
+    }
+    for (const [t, c] of [['filter', `${p}-FWD`], ['nat', `${p}-DNAT`], ['nat', `${p}-POST`]] as const) {
+      await runCmd('iptables', ['-w', '-t', t, '-F', c]).catch(() => {});
+      await runCmd('iptables', ['-w', '-t', t, '-X', c]).catch(() => {});
+    }
   }
 
   async mountsUnder(): Promise<string[]> {

@@ -9,12 +9,17 @@ import { parseTimeParam } from './time-param.ts';
 const id = (ctx: Ctx) => ctx.params.id!;
 
 async function list(ctx: Ctx) {
-  ctx.json(200, ctx.backends.containers.list({
+  const sizes = boolParam(ctx.query, 'size');
+  const out = ctx.backends.containers.list({
     all: boolParam(ctx.query, 'all'),
     limit: intParam(ctx.query, 'limit'),
     filters: ctx.query.get('filters') ?? undefined,
-    sizes: boolParam(ctx.query, 'size'),
-  }));
+    sizes,
+  });
+  // size=1: SizeRw (the writable layer) and SizeRootFs (image + SizeRw), like dockerd.
+  const du = ctx.backends.diskUsage;
+  if (sizes && du) await Promise.all(out.map(async (c) => Object.assign(c, await du.containerSize(c.Id))));
+  ctx.json(200, out);
 }
 
 async function create(ctx: Ctx) {

@@ -26,6 +26,12 @@ export interface ContainerFlags {
   cgroupns?: string;
   cidfile?: string;
   cpuPeriod?: number;
+  blkioWeight?: number;
+  blkioWeightDevice?: string[];
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
   cpuQuota?: number;
   cpuShares?: number;
   cpus?: number;
@@ -56,6 +62,8 @@ export interface ContainerFlags {
   name?: string;
   network?: string;
   net?: string;
+  networkAlias?: string[];
+  ip?: string;
   healthcheck?: boolean;
   healthCmd?: string;
   healthInterval?: number;
@@ -110,6 +118,12 @@ export function addContainerFlags(cmd: BerthCommand, opts: { run: boolean }): Be
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect)
     .option('--cgroupns <string>', 'Cgroup namespace to use (host|private)')
     .option('--cidfile <string>', 'Write the container ID to the file')
+    .option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', flagParser('--blkio-weight', parseIntFlag))
+    .option('--blkio-weight-device <list>', 'Block IO weight (relative device weight)', collect)
+    .option('--device-read-bps <list>', 'Limit read rate (bytes per second) from a device', collect)
+    .option('--device-read-iops <list>', 'Limit read rate (IO per second) from a device', collect)
+    .option('--device-write-bps <list>', 'Limit write rate (bytes per second) to a device', collect)
+    .option('--device-write-iops <list>', 'Limit write rate (IO per second) to a device', collect)
     .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period', flagParser('--cpu-period', parseIntFlag))
     .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota', flagParser('--cpu-quota', parseIntFlag))
     .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', flagParser('-c, --cpu-shares', parseIntFlag))
@@ -138,6 +152,8 @@ export function addContainerFlags(cmd: BerthCommand, opts: { run: boolean }): Be
     .option('--mount <mount>', 'Attach a filesystem mount to the container', collectWith('--mount', parseMount))
     .option('--name <string>', 'Assign a name to the container')
     .option('--network <network>', 'Connect a container to a network')
+    .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
+    .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
     .addOption(new Option('--net <network>').hideHelp())
     .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK')
     .option('--health-cmd <string>', 'Command to run to check health')
@@ -259,6 +275,12 @@ export function buildCreateRequest(
     ShmSize: f.shmSize ?? 0,
     ConsoleSize: ctx.consoleSize ?? [0, 0],
     CpuShares: f.cpuShares ?? 0,
+    BlkioWeight: f.blkioWeight ?? 0,
+    BlkioWeightDevice: (f.blkioWeightDevice ?? []).map((v) => { const t = throttleSpec('--blkio-weight-device', v, Number); return { Path: t.Path, Weight: t.Rate }; }),
+    BlkioDeviceReadBps: (f.deviceReadBps ?? []).map((v) => throttleSpec('--device-read-bps', v, ramInBytes)),
+    BlkioDeviceWriteBps: (f.deviceWriteBps ?? []).map((v) => throttleSpec('--device-write-bps', v, ramInBytes)),
+    BlkioDeviceReadIOps: (f.deviceReadIops ?? []).map((v) => throttleSpec('--device-read-iops', v, Number)),
+    BlkioDeviceWriteIOps: (f.deviceWriteIops ?? []).map((v) => throttleSpec('--device-write-iops', v, Number)),
     Memory: f.memory ?? 0,
     NanoCpus: f.cpus !== undefined ? Math.round(f.cpus * 1e9) : 0,
     CpuPeriod: f.cpuPeriod ?? 0,
@@ -299,7 +321,7 @@ export function buildCreateRequest(
     OnBuild: null,
     Labels: labels,
     HostConfig: host,
-    NetworkingConfig: { EndpointsConfig: {} },
+    NetworkingConfig: { EndpointsConfig: endpointsConfig(f) },
   };
   if (f.healthcheck === false) {
     if (f.healthCmd) throw new FlagError('--no-healthcheck conflicts with --health-* options');
@@ -333,4 +355,26 @@ export function parseGoDurationNs(v: string): number {
   }
   if (pos !== v.length || pos === 0) throw new Error(`time: invalid duration "${v}"`);
   return Math.round(total);
+}
+
+/** docker's EndpointsConfig for the --network given (aliases and a static IP apply to it). */
+function endpointsConfig(f: { network?: string; net?: string; networkAlias?: string[]; ip?: string }): Record<string, unknown> {
+  const net = f.network ?? f.net ?? 'default';
+  if (!f.networkAlias?.length && !f.ip) return {};
+  return { [net]: { Aliases: f.networkAlias ?? [], ...(f.ip ? { IPAMConfig: { IPv4Address: f.ip } } : {}) } };
+}
+
+/** "/dev/vda:1mb" → {Path, Rate} (docker's ValidateThrottleBpsDevice / ValidateThrottleIOpsDevice). */
+function throttleSpec(flag: string, v: string, parse: (s: string) => number): { Path: string; Rate: number } {
+  const i = v.lastIndexOf(':');
+  const path = i > 0 ? v.slice(0, i) : '';
+  if (!path.startsWith('/dev/')) throw new Error(`invalid argument "${v}" for "${flag}" flag: bad format: ${v}`);
+  let rate: number;
+  try {
+    rate = parse(v.slice(i + 1));
+  } catch {
+    rate = NaN;
+  }
+  if (!Number.isFinite(rate) || rate < 0) throw new Error(`invalid argument "${v}" for "${flag}" flag: invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+  return { Path: path, Rate: rate };
 }

@@ -1,6 +1,7 @@
 // Small flag value parsers shared by run/create/exec, worded like docker's errors.
 import { readFileSync } from 'node:fs';
 import type { MountSpec, RestartPolicy, Ulimit } from '../../spec/docker-api.ts';
+import { ramInBytes } from '../format/units.ts';
 
 /** --ulimit name=soft[:hard] */
 export function parseUlimit(v: string): Ulimit {
@@ -129,8 +130,25 @@ export function parseMount(v: string): MountSpec {
         m.VolumeOptions = { ...m.VolumeOptions, NoCopy: bool };
         break;
       case 'tmpfs-size':
-        m.TmpfsOptions = { ...m.TmpfsOptions, SizeBytes: Number(value) };
+        // docker: go-units RAMInBytes ("100m", "1g", plain bytes).
+        m.TmpfsOptions = { ...m.TmpfsOptions, SizeBytes: ramInBytes(value ?? '') };
         break;
+      case 'volume-driver':
+        m.VolumeOptions = { ...m.VolumeOptions, DriverConfig: { ...m.VolumeOptions?.DriverConfig, Name: value } };
+        break;
+      case 'volume-label':
+      case 'volume-opt': {
+        const kv = value ?? '';
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new Error(`invalid value for ${key}: ${kv}`);
+        const [k, val] = [kv.slice(0, i), kv.slice(i + 1)];
+        if (key === 'volume-label') m.VolumeOptions = { ...m.VolumeOptions, Labels: { ...m.VolumeOptions?.Labels, [k]: val } };
+        else {
+          const dc = m.VolumeOptions?.DriverConfig ?? {};
+          m.VolumeOptions = { ...m.VolumeOptions, DriverConfig: { ...dc, Options: { ...dc.Options, [k]: val } } };
+        }
+        break;
+      }
       case 'tmpfs-mode':
         m.TmpfsOptions = { ...m.TmpfsOptions, Mode: Number.parseInt(value ?? '', 8) };
         break;
