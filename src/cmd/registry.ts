@@ -123,6 +123,10 @@ async function gc(args: string[]): Promise<number> {
 export async function registryMain(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   try {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     if (sub === 'serve') return await serve(rest);
     if (sub === 'gc') return await gc(rest);
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {

@@ -340,6 +340,7 @@ export class ContainerService {
     const hc = body.HostConfig ?? {};
     validateHostConfig(hc);
     const resourceWarnings = validateResources(hc, await hostResources());
+    await resolveBlockIO(hc); // a missing throttled device is refused at create, not at start
     for (const [k, v] of Object.entries(body.Labels ?? {})) {
       if (typeof v !== 'string') throw invalidArgument(`invalid label value for ${k}`);
     }
