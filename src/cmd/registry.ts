@@ -16,7 +16,7 @@ Run an OCI distribution registry
 
 Commands:
   serve       Serve the registry API
-  gc          Delete blobs no manifest references
+  gc          Delete blobs no manifest references (offline; the server also runs it online)
 
 serve options:
       --addr string           Listen address (default "127.0.0.1:5000")
@@ -26,7 +26,7 @@ serve options:
       --realm string          Token auth: the token endpoint URL ("{addr}" = the bound address); served at /token
       --token-issuer string   Token issuer (default "berth-registry")
       --service string        Token service name (default "berth-registry")
-      --gc-interval duration  Run online GC this often (e.g. 1h; 0 = never) (default 0)
+      --gc-interval duration  Run online GC this often (0 = never) (default 1h)
       --gc-grace duration     Keep unreferenced blobs younger than this (default 1h)
       --rate-limit number     Requests per second per client (0 = unlimited)
       --log-level string      info or debug (debug logs every request)
@@ -65,7 +65,7 @@ async function serve(args: string[]): Promise<number> {
       realm: { type: 'string' },
       'token-issuer': { type: 'string' },
       service: { type: 'string' },
-      'gc-interval': { type: 'string', default: '0' },
+      'gc-interval': { type: 'string', default: '1h' },
       'gc-grace': { type: 'string', default: '1h' },
       'rate-limit': { type: 'string', default: '0' },
       'log-level': { type: 'string', default: 'info' },

@@ -35,8 +35,13 @@ export class DockerfileError extends BerthError {
   }
 }
 
-/** A failure inside a helper that does not know positions; the caller adds them with `at()`. */
-export class DetailError extends Error {}
+/** A failure inside a helper that does not know positions (invalid_argument); callers add them with `at()`. */
+export class DetailError extends BerthError {
+  constructor(message: string) {
+    super('invalid_argument', 'invalid_argument', message);
+    this.name = 'DetailError';
+  }
+}
 
 export const fail = (detail: string): never => {
   throw new DetailError(detail);

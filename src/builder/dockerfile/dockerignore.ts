@@ -141,6 +141,7 @@ function compile(pattern: string, exclusion: boolean): Compiled {
     } else if (ch === '\\') {
       if (i + 1 < chars.length) re += '\\' + chars[++i];
       else re += '\\\\';
+      type = 'regexp'; // an escaped character never compares literally with its backslash
     } else if (ch === '[' || ch === ']') {
       re += ch;
       type = 'regexp';

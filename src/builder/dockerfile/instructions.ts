@@ -247,13 +247,17 @@ type FlagKind = 'bool' | 'string' | 'strings';
 class Flags {
   readonly values = new Map<string, string | boolean | string[]>();
   readonly positions = new Map<string, Position>();
+  readonly listPositions = new Map<string, Position[]>();
+  readonly file: string;
   constructor(flags: Flag[], spec: Record<string, FlagKind>, file: string) {
+    this.file = file;
     for (const f of flags) {
       const kind = spec[f.name];
       const err = (m: string) => new DockerfileError(file, f.position, m);
       if (kind === undefined) throw err(`unknown flag: ${f.name}`);
       if (this.values.has(f.name) && kind !== 'strings') throw err(`Duplicate flag specified: ${f.name}`);
       this.positions.set(f.name, f.position);
+      this.listPositions.set(f.name, [...(this.listPositions.get(f.name) ?? []), f.position]);
       if (kind === 'bool') {
         const v = f.value === undefined ? 'true' : f.value.toLowerCase();
         if (v !== 'true' && v !== 'false') throw err(`expecting boolean value for flag ${f.name}, not: ${f.value}`);
@@ -270,6 +274,16 @@ class Flags {
   }
   bool(name: string): boolean | undefined {
     return this.values.get(name) as boolean | undefined;
+  }
+  /** Run fn; a DetailError becomes a DockerfileError at the flag (the nth occurrence for list flags). */
+  at<T>(name: string, fn: () => T, nth = 0): T {
+    try {
+      return fn();
+    } catch (e) {
+      const pos = this.listPositions.get(name)?.[nth];
+      if (e instanceof DetailError && pos) throw new DockerfileError(this.file, pos, e.message);
+      throw e;
+    }
   }
   list(name: string): string[] {
     return (this.values.get(name) as string[] | undefined) ?? [];
@@ -301,14 +315,14 @@ export function toInstruction(node: Node, file: string): Instruction {
       case 'RUN': {
         const f = flagsOf({ mount: 'strings', network: 'string', security: 'string' });
         if (node.words.length === 0 && !node.json) atLeastOne('RUN');
-        const mounts = f.list('mount').map((m) => parseMount(m, (s) => s));
+        const mounts = f.list('mount').map((m, i) => f.at('mount', () => parseMount(m, (s) => s), i));
         const network = f.str('network');
         if (network !== undefined && network !== 'default' && network !== 'none' && network !== 'host') {
-          fail(`unsupported network mode "${network}"`);
+          f.at('network', () => fail(`unsupported network mode "${network}"`));
         }
         const security = f.str('security');
         if (security !== undefined && security !== 'sandbox' && security !== 'insecure') {
-          fail(`unsupported security mode "${security}"`);
+          f.at('security', () => fail(`unsupported security mode "${security}"`));
         }
         return {
           kind: 'RUN',

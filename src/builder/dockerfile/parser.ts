@@ -291,6 +291,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
       }
     }
     node.range.end = { line: endLine, column: endColumn };
+    if (node.trigger) node.trigger.range.end = node.range.end;
     instructions.push(node);
   }
   if (instructions.length === 0) throw new DockerfileError(file, { line: 1, column: 1 }, 'file with no instructions');

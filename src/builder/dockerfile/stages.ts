@@ -99,6 +99,7 @@ export function parsePlatform(p: string | Platform): Platform {
   const [os = '', architecture = '', variant] = p.toLowerCase().split('/');
   if (!os || !architecture) fail(`invalid platform "${p}": expected os/arch[/variant]`);
   const arch = architecture === 'x86_64' || architecture === 'x86-64' ? 'amd64' : architecture === 'aarch64' ? 'arm64' : architecture;
+  if (arch === 'arm64' && variant === 'v8') return { os, architecture: arch };
   return variant ? { os, architecture: arch, variant } : { os, architecture: arch };
 }
 
@@ -164,7 +165,7 @@ export function resolveStages(input: DockerfileAST | Dockerfile, options: Resolv
   const lex = new ShellLex({ escapeToken: df.ast.directives.escape });
   const heredocLex = new ShellLex({ escapeToken: df.ast.directives.escape, skipProcessQuotes: true });
   const buildArgs = new Map<string, string>();
-  for (const [k, v] of Object.entries(options.buildArgs ?? {})) if (v !== undefined) buildArgs.set(k, v);
+  for (const [k, v] of Object.entries(options.buildArgs ?? {})) if (v !== undefined && v !== null) buildArgs.set(k, v);
   const buildPlatform = options.buildPlatform ? parsePlatform(options.buildPlatform) : defaultPlatform();
   const platform = options.platform ? parsePlatform(options.platform) : buildPlatform;
   const consumed = new Set<string>();
@@ -302,21 +303,20 @@ export function resolveStages(input: DockerfileAST | Dockerfile, options: Resolv
           break;
         }
         case 'ARG': {
+          // Declarations apply one by one: `ARG A=1 B=$A` gives B=1.
           const decls = source.args.map((a) => {
             stageConsumed.push([s.index, a.name]);
             let v: string | undefined;
             if (buildArgs.has(a.name)) v = buildArgs.get(a.name);
             else if (a.defaultValue !== undefined) v = word(a.defaultValue);
             else if (metaDeclared.has(a.name)) v = meta.get(a.name);
+            if (v === undefined) args.delete(a.name);
+            else {
+              args.set(a.name, v);
+              used[a.name] = v;
+            }
             return { name: a.name, value: v };
           });
-          for (const d of decls) {
-            if (d.value === undefined) args.delete(d.name);
-            else {
-              args.set(d.name, d.value);
-              used[d.name] = d.value;
-            }
-          }
           inst = { ...source, args: decls.map((d) => (d.value === undefined ? { name: d.name } : { name: d.name, defaultValue: d.value })) };
           break;
         }

@@ -53,7 +53,9 @@ export function psCommand(cli: Cli, name = 'ps', aliases: string[] = []): BerthC
     requireArgs(c, args, 0, 0);
     if (f.format) validatePsFormat(f.format);
     const limit = f.latest ? 1 : f.last !== undefined && f.last > 0 ? f.last : undefined;
-    const wantSize = !!f.size || /\.Size\b/.test(f.format ?? '');
+    // docker requests sizes when the template reads .Size, which {{json .}} (and --format json) does.
+    const fmt = f.format ?? '';
+    const wantSize = !!f.size || /\.Size\b/.test(fmt) || fmt.trim() === 'json' || /\{\{-?\s*json\s+\.\s*-?\}\}/.test(fmt);
     const list = await listContainers(cli.client(), {
       all: f.all || limit !== undefined,
       limit,
