@@ -148,18 +148,60 @@ export interface DiskUsageBackend {
   containerSize(id: string): Promise<{ SizeRw: number; SizeRootFs: number }>;
 }
 
+/** Registry access (src/api/routes/distribution.ts): pull, push, login, search. `auth` is the raw X-Registry-Auth. */
+export interface DistributionBackend {
+  pull(ref: string, opts: { auth?: string; platform?: string; signal: AbortSignal; onProgress: (m: object) => void }): Promise<void>;
+  /** Fails (before any progress is streamed) when there is nothing to push. */
+  checkPush?(name: string, tag: string | undefined): Promise<void>;
+  push(name: string, tag: string | undefined, opts: { auth?: string; signal: AbortSignal; onProgress: (m: object) => void }): Promise<void>;
+  auth(body: Record<string, unknown>, signal: AbortSignal): Promise<{ Status: string; IdentityToken: string }>;
+  search(term: string, opts: { limit?: number; filters?: string; auth?: string; signal: AbortSignal }): Promise<unknown[]>;
+}
+
+/** POST /build parameters as the route parses them (src/api/routes/build.ts). */
+export interface BuildParams {
+  context: NodeJS.ReadableStream;
+  dockerfile?: string;
+  tags: string[];
+  buildArgs: Record<string, string | undefined>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  rm: boolean;
+  forceRm: boolean;
+  quiet: boolean;
+  cacheFrom: string[];
+  networkMode?: string;
+  platform?: string;
+  extraHosts: string[];
+  resources: Record<string, unknown>;
+  explainCache: boolean;
+  signal: AbortSignal;
+  out: { stream(text: string): void; aux(value: unknown): void };
+}
+
+/** The classic builder (POST /build, POST /build/prune). */
+export interface BuildBackend {
+  /** Streams through `out`; returns the image id. Throws on failure (after the stream started). */
+  build(p: BuildParams): Promise<string>;
+  prune(opts: { all?: boolean; filters?: string }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
+}
+
 export interface Backends {
   events: EventsBackend;
   containers: ContainerBackend;
   exec: ExecBackend;
   images: ImageBackendApi;
   imageArchive?: ImageArchiveBackend;
+  distribution?: DistributionBackend;
   system: SystemBackend;
   containerFs?: ContainerFsBackend;
   stats?: StatsBackend;
   diskUsage?: DiskUsageBackend;
   volumes?: VolumeBackend;
   networks?: NetworkBackend;
+  build?: BuildBackend;
 }
 
 export interface ApiLogger {

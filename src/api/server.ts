@@ -6,7 +6,9 @@ import { BerthError, errorMessage, invalidArgument } from '../base/errors.ts';
 import { API_VERSION, MIN_API_VERSION } from '../spec/docker-api.ts';
 import type { ApiLogger, Backends } from './backend.ts';
 import { statusFor } from './http-status.ts';
+import { buildRoutes } from './routes/build.ts';
 import { containerFsRoutes } from './routes/container-fs.ts';
+import { distributionRoutes } from './routes/distribution.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
@@ -87,7 +89,7 @@ export class ApiServer {
 
   constructor(o: ApiServerOptions) {
     this.o = o;
-    this.routes = compile([...systemRoutes, ...containerRoutes, ...containerFsRoutes, ...execRoutes, ...imageArchiveRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...statsRoutes, ...systemDfRoutes]);
+    this.routes = compile([...systemRoutes, ...containerRoutes, ...containerFsRoutes, ...execRoutes, ...imageArchiveRoutes, ...distributionRoutes, ...imageRoutes, ...networkRoutes, ...volumeRoutes, ...statsRoutes, ...systemDfRoutes, ...buildRoutes]);
     this.server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 });
     this.server.on('request', (req, res) => void this.dispatch(req, res, undefined));
     this.server.on('upgrade', (req, socket, head) => {

@@ -31,6 +31,9 @@ import { topCommand } from './commands/container/top.ts';
 import { unpauseCommand } from './commands/container/unpause.ts';
 import { waitCommand } from './commands/container/wait.ts';
 import { bootstrapCommand } from './commands/image/bootstrap.ts';
+import { buildCommand } from './commands/image/build.ts';
+import { builderPruneCommand } from './commands/builder/prune.ts';
+import { composeCommand } from './compose/commands.ts';
 import { importCommand } from './commands/image/import.ts';
 import { imagesCommand } from './commands/image/ls.ts';
 import { loadCommand } from './commands/image/load.ts';
@@ -38,6 +41,10 @@ import { imagePruneCommand } from './commands/image/prune.ts';
 import { rmiCommand } from './commands/image/rm.ts';
 import { saveCommand } from './commands/image/save.ts';
 import { tagCommand } from './commands/image/tag.ts';
+import { pullCommand } from './commands/image/pull.ts';
+import { pushCommand } from './commands/image/push.ts';
+import { searchCommand } from './commands/image/search.ts';
+import { loginCommand, logoutCommand } from './commands/system/login.ts';
 import { infoCommand } from './commands/system/info.ts';
 import { inspectCommand } from './commands/system/inspect.ts';
 import { versionCommand } from './commands/system/version.ts';
@@ -100,6 +107,7 @@ export function commandTable(cli: Cli): CommandTable {
         name: 'image',
         description: 'Manage images',
         commands: [
+          () => buildCommand(cli),
           () => imagesCommand(cli, 'ls', ['list']),
           () => rmiCommand(cli, 'rm', ['remove']),
           () => importCommand(cli),
@@ -108,6 +116,8 @@ export function commandTable(cli: Cli): CommandTable {
           () => saveCommand(cli),
           () => loadCommand(cli),
           () => imagePruneCommand(cli),
+          () => pullCommand(cli),
+          () => pushCommand(cli),
         ],
       },
       {
@@ -135,6 +145,11 @@ export function commandTable(cli: Cli): CommandTable {
         ],
       },
       {
+        name: 'builder',
+        description: 'Manage builds',
+        commands: [() => buildCommand(cli), () => builderPruneCommand(cli)],
+      },
+      {
         name: 'system',
         description: 'Manage Berth',
         commands: [() => infoCommand(cli), () => dfCommand(cli), () => systemPruneCommand(cli)],
@@ -153,7 +168,14 @@ export function commandTable(cli: Cli): CommandTable {
       () => loadCommand(cli),
       () => versionCommand(cli),
       () => infoCommand(cli),
+      () => buildCommand(cli),
       () => bootstrapCommand(cli),
+      () => composeCommand(cli),
+      () => pullCommand(cli),
+      () => pushCommand(cli),
+      () => searchCommand(cli),
+      () => loginCommand(cli),
+      () => logoutCommand(cli),
     ],
   };
 }

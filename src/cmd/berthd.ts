@@ -11,12 +11,16 @@ import { ExecService } from '../engine/exec-service.ts';
 import { systemInfo, versionInfo } from '../engine/system-info.ts';
 import { ImageService } from '../image/image-service.ts';
 import { ImageArchive } from '../image/image-archive.ts';
+import { DistributionService } from '../image/distribution-service.ts';
+import { registryConfigInfo } from '../remotes/hosts.ts';
 import { bootstrapBusybox } from '../image/bootstrap-busybox.ts';
 import { parseSize } from '../logs/log-rotator.ts';
 import { ConmonRuntime } from '../runtime/conmon-runtime.ts';
 import { readHostLimits } from '../runtime/oci-spec.ts';
 import { openSnapshotter } from '../store/snapshot/open-snapshotter.ts';
 import { ContainerFs } from '../engine/container-fs.ts';
+import { BuildRunner } from '../engine/build-runner.ts';
+import { Builder } from '../builder/executor.ts';
 import { ContainerMounts } from '../engine/container-mounts.ts';
 import { VolumeService } from '../volume/volume-service.ts';
 import { NetworkService } from '../network/network-service.ts';
@@ -45,6 +49,10 @@ interface DaemonConfig {
   defaultSubnet?: string;
   bridgeName: string;
   defaultAddressPool: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  registryMirrorsByHost: Record<string, string[]>;
+  defaultRegistry?: string;
 }
 
 const DEFAULTS: DaemonConfig = {
@@ -62,6 +70,9 @@ const DEFAULTS: DaemonConfig = {
   init: '/usr/bin/tini-static',
   bridgeName: 'berth0',
   defaultAddressPool: '172.30.0.0/16',
+  insecureRegistries: [],
+  registryMirrors: [],
+  registryMirrorsByHost: {},
 };
 
 /** daemon.json keys (Docker's spelling) → our config. */
@@ -79,6 +90,14 @@ function fromFile(json: Record<string, unknown>): Partial<DaemonConfig> {
   if (typeof json.bridge === 'string') out.bridgeName = json.bridge;
   const pools = json['default-address-pools'] as { base?: string }[] | undefined;
   if (Array.isArray(pools) && typeof pools[0]?.base === 'string') out.defaultAddressPool = pools[0].base;
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+  if (strings(json['insecure-registries'])) out.insecureRegistries = strings(json['insecure-registries']);
+  if (strings(json['registry-mirrors'])) out.registryMirrors = strings(json['registry-mirrors']);
+  const byHost = json['registry-mirrors-by-host'];
+  if (byHost && typeof byHost === 'object' && !Array.isArray(byHost)) {
+    out.registryMirrorsByHost = Object.fromEntries(Object.entries(byHost as Record<string, unknown>).map(([h, m]) => [h, strings(m) ?? []]));
+  }
+  if (typeof json['default-registry'] === 'string') out.defaultRegistry = json['default-registry'];
   const logOpts = json['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) out.logMaxSize = logOpts['max-size'];
   if (logOpts?.['max-file']) out.logMaxFiles = Number(logOpts['max-file']);
@@ -101,6 +120,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cgroup-parent <path>', 'parent cgroup of containers')
     .option('--log-max-size <size>', 'rotate container logs at this size (e.g. 10m)')
     .option('--log-max-files <n>', 'rotated container log files to keep')
+    .option('--insecure-registry <host>', 'registry reachable over plain http (host[:port] or CIDR; repeatable)', (v: string, a: string[] = []) => [...a, v])
+    .option('--registry-mirror <url>', 'preferred Docker Hub mirror (repeatable)', (v: string, a: string[] = []) => [...a, v])
+    .option('--default-registry <host>', 'registry for unqualified image names (default docker.io)')
     .addOption(new Option('--no-live-restore', 'stop containers when the daemon shuts down'))
     .version('Berth daemon 0.1.0', '-v, --version');
   program.parse(argv, { from: 'user' });
@@ -132,6 +154,9 @@ export async function main(argv: string[]): Promise<void> {
   cfg.defaultSubnet = flags.defaultSubnet ?? cfg.defaultSubnet;
   if (flags.bridgeName) cfg.bridgeName = flags.bridgeName;
   if (flags.defaultAddressPool) cfg.defaultAddressPool = flags.defaultAddressPool;
+  if (flags.insecureRegistry) cfg.insecureRegistries = [...cfg.insecureRegistries, ...(flags.insecureRegistry as string[])];
+  if (flags.registryMirror) cfg.registryMirrors = [...cfg.registryMirrors, ...(flags.registryMirror as string[])];
+  if (flags.defaultRegistry) cfg.defaultRegistry = flags.defaultRegistry;
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.bridgeName)) throw new Error(`invalid --bridge-name ${cfg.bridgeName}: at most 15 of [a-zA-Z0-9_.-]`);
 
   const log = createLogger(parseLevel(cfg.logLevel));
@@ -194,6 +219,19 @@ export async function main(argv: string[]): Promise<void> {
   network.setContainers({ get: (r) => containers.get(r), all: () => containers.all() });
   await containers.init();
   const imageArchive = await ImageArchive.open(images, { imageInUse: (id) => containers.imageInUse(id) });
+  const registryCfg = {
+    insecure: cfg.insecureRegistries,
+    mirrors: cfg.registryMirrors,
+    mirrorsByHost: cfg.registryMirrorsByHost,
+    defaultRegistry: cfg.defaultRegistry,
+    userAgent: 'berth/0.1.0',
+  };
+  const distribution = await DistributionService.open({
+    images,
+    registries: registryCfg,
+    log,
+    onEvent: (action, name) => events.emit({ type: 'image', action, id: name, attributes: { name } }),
+  });
   const execs = new ExecService({ containers, runtime, execRoot: cfg.execRoot, log });
 
   const imageEvent = (action: string, id: string, name?: string) =>
@@ -265,7 +303,7 @@ export async function main(argv: string[]): Promise<void> {
       version: () => versionInfo(),
       info: async () => {
         const all = containers.all();
-        return systemInfo({
+        const info = await systemInfo({
           id: engineId,
           dataRoot: cfg.dataRoot,
           driver: snapshotter.name,
@@ -280,8 +318,19 @@ export async function main(argv: string[]): Promise<void> {
             images: images.list({}).length,
           },
         });
+        return { ...info, ...registryConfigInfo(registryCfg) };
       },
     },
+  };
+
+  backends.distribution = {
+    pull: async (r, o) => {
+      await distribution.pull(r, o);
+    },
+    checkPush: (n, t) => distribution.checkPush(n, t),
+    push: (n, t, o) => distribution.push(n, t, o),
+    auth: (b, s) => distribution.auth(b, s),
+    search: (t, o) => distribution.search(t, o),
   };
 
   const containerFs = new ContainerFs({
@@ -353,6 +402,35 @@ export async function main(argv: string[]): Promise<void> {
   backends.diskUsage = {
     df: (o) => diskUsage(duDeps, o),
     containerSize: (id) => containerSize(duDeps, containers.get(id)),
+  };
+
+  const builder = await Builder.open({
+    images: { content: images.content, store: images.store, snapshotter },
+    runner: new BuildRunner({ containers, snapshotter }),
+    pull: async (ref, o) => {
+      await distribution.pull(ref, { signal: o.signal, onProgress: (m) => o.onProgress(m) });
+    },
+    tag: async (id, ref) => {
+      await images.tag(id, ref);
+      imageEvent('tag', id, ref);
+    },
+    root: join(cfg.dataRoot, 'builder'),
+    mountRoot: join(cfg.execRoot, 'builder'),
+    log,
+  });
+  backends.build = {
+    build: (p) => builder.build(p),
+    prune: (o) =>
+      builder.prune(o, async (id) => {
+        await images.remove(id, { imageInUse: (i: string) => containers.imageInUse(i) });
+        return true;
+      }),
+  };
+  const dfWithBuildCache = backends.diskUsage.df;
+  backends.diskUsage.df = async (o) => {
+    const r = (await dfWithBuildCache(o)) as Record<string, unknown>;
+    if (!o.types?.length || o.types.includes('build-cache')) r.BuildCache = builder.diskUsage();
+    return r;
   };
 
   const api = new ApiServer({ socketPath, backends, log });

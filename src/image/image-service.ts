@@ -82,12 +82,14 @@ export class ImageService {
     return this.store.resolve(imageId).chainId;
   }
 
-  /** GET /images/json. `all` would add intermediate images, which Berth does not keep. */
+  /** GET /images/json. Without `all`, intermediate images (untagged, with a child image: build steps) are hidden. */
   list(opts: { all?: boolean; filters?: string; digests?: boolean } = {}): ImageSummary[] {
     const filters = parseImageFilters(opts.filters);
     const createdOf = (r: string) => createdSeconds(this.store.resolve(r));
-    return this.store
-      .list()
+    const records = this.store.list();
+    const parents = new Set(records.map((r) => r.parent).filter((p): p is string => !!p));
+    return records
+      .filter((rec) => opts.all || !parents.has(rec.id) || this.store.refsFor(rec.id).length > 0)
       .map((rec) => ({
         Id: rec.id,
         ParentId: rec.parent ?? '',

@@ -224,12 +224,12 @@ export class Puller {
   }
 
   /**
-   * The remote repository for a local reference: the daemon's default registry stands in for docker.io when the
-   * name was not qualified (and then library/ is dropped unless the default is docker.io).
+   * The remote repository for a local reference: a configured default registry stands in for docker.io (clients
+   * send "docker.io/library/x" for a bare "x", so the two cannot be told apart); library/ is dropped there.
    */
-  remoteFor(ref: Reference, explicitDomain: boolean): Reference {
+  remoteFor(ref: Reference): Reference {
     const def = this.o.registries.defaultRegistry;
-    if (ref.domain !== DOCKER_HUB || explicitDomain || def === DOCKER_HUB) return ref;
+    if (ref.domain !== DOCKER_HUB || def === DOCKER_HUB) return ref;
     return { ...ref, domain: def, path: ref.path.replace(/^library\//, '') };
   }
 
@@ -237,8 +237,7 @@ export class Puller {
     const say = opts.onProgress ?? (() => {});
     const ref = parseReference(name);
     if (ref.tag === undefined && ref.digest === undefined) ref.tag = 'latest';
-    const explicit = /^(docker\.io|index\.docker\.io)\//.test(name);
-    const remote = this.remoteFor(ref, explicit);
+    const remote = this.remoteFor(ref);
     const shown = familiarString(ref);
     const want = parsePlatform(opts.platform, this.platform);
     const scopes = [pullScope(remote.path)];

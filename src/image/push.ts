@@ -143,7 +143,7 @@ export class Pusher {
 
     // The manifest: the pulled one when its blobs are ours, else a new one.
     let body: Buffer | undefined;
-    let mediaType = format === 'oci' ? MEDIA_TYPE.ociManifest : MEDIA_TYPE.dockerManifest;
+    let mediaType: string = format === 'oci' ? MEDIA_TYPE.ociManifest : MEDIA_TYPE.dockerManifest;
     for (const m of stored) {
       const bytes = await this.o.dist.readManifest(m.digest);
       if (!bytes) continue;

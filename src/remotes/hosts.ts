@@ -112,3 +112,27 @@ export function registryFromServerAddress(addr: string | undefined, defaultRegis
   if (s === 'index.docker.io' || s === 'registry-1.docker.io' || s === 'docker.io') return DOCKER_HUB;
   return s;
 }
+
+/** `docker info`'s RegistryConfig and IndexServerAddress for these settings. */
+export function registryConfigInfo(cfg: RegistryHostsConfig & { defaultRegistry?: string }): { IndexServerAddress: string; RegistryConfig: Record<string, unknown> } {
+  const cidrs = ['::1/128', '127.0.0.0/8', ...(cfg.insecure ?? []).filter((e) => e.includes('/'))];
+  const index: Record<string, unknown> = {};
+  const addIndex = (name: string, mirrors: string[]) => {
+    index[name] = { Name: name, Mirrors: mirrors, Secure: !isInsecure(name, cfg), Official: name === DOCKER_HUB };
+  };
+  addIndex(DOCKER_HUB, [...(cfg.mirrors ?? [])]);
+  for (const e of cfg.insecure ?? []) if (!e.includes('/')) addIndex(e.replace(/^https?:\/\//, ''), cfg.mirrorsByHost?.[e] ?? []);
+  for (const [h, m] of Object.entries(cfg.mirrorsByHost ?? {})) if (h !== DOCKER_HUB) addIndex(h, [...m]);
+  const def = cfg.defaultRegistry && cfg.defaultRegistry !== DOCKER_HUB ? cfg.defaultRegistry : undefined;
+  if (def && !index[def]) addIndex(def, cfg.mirrorsByHost?.[def] ?? []);
+  return {
+    IndexServerAddress: def ? `${schemeFor(def, cfg)}://${def}/v1/` : DOCKER_HUB_INDEX,
+    RegistryConfig: {
+      AllowNondistributableArtifactsCIDRs: null,
+      AllowNondistributableArtifactsHostnames: null,
+      InsecureRegistryCIDRs: cidrs,
+      IndexConfigs: index,
+      Mirrors: [...(cfg.mirrors ?? [])],
+    },
+  };
+}

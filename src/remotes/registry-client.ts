@@ -78,7 +78,7 @@ export function errorBodyText(body: Buffer, status: number): { code: string; tex
       const code = String(e.code ?? '');
       const kind = code.toLowerCase().replace(/_/g, ' ');
       const msg = e.message || kind;
-      return { code, text: kind === msg ? kind : `${kind}: ${msg}` };
+      return { code, text: kind ? `${kind}: ${msg}` : msg };
     }
   } catch {
     // not JSON
@@ -130,7 +130,7 @@ export class RegistryClient {
   }
 
   /** Answers a challenge: true when a retry with new credentials makes sense. */
-  private async answer(res: IncomingMessage, scopes: string[], signal?: AbortSignal): Promise<boolean> {
+  private async answer(res: IncomingMessage, scopes: string[], sentAuth: boolean, signal?: AbortSignal): Promise<boolean> {
     const challenges = parseChallenges(res.headers['www-authenticate']);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     const basic = challenges.find((c) => c.scheme === 'basic');
@@ -144,9 +144,8 @@ export class RegistryClient {
       return true;
     }
     if (basic) {
-      const had = this.challenge?.scheme === 'basic';
       this.challenge = basic;
-      return !had && basicAuth(this.creds) !== undefined;
+      return !sentAuth && basicAuth(this.creds) !== undefined;
     }
     return false;
   }
@@ -240,7 +239,7 @@ export class RegistryClient {
       const status = res.statusCode ?? 0;
       if (status === 401 && attempt === 0 && (o.body === undefined || Buffer.isBuffer(o.body))) {
         res.resume();
-        if (await this.answer(res, scopes, o.signal)) continue;
+        if (await this.answer(res, scopes, auth !== undefined, o.signal)) continue;
         return this.fail(method, url, res);
       }
       if (status >= 400 && !(o.accept ?? []).includes(status)) return this.fail(method, url, res);
@@ -347,7 +346,10 @@ export class RegistryClient {
   /** GET /v1/search (Docker Hub's and Berth's registry). */
   async search(term: string, limit: number, signal?: AbortSignal): Promise<{ results: SearchResult[] }> {
     const q = new URLSearchParams({ q: term, n: String(limit) });
-    const res = await this.request('GET', `/v1/search?${q}`, { signal });
+    // v1 endpoints get Basic credentials up front (moby's v1 session does the same): a registry may answer an
+    // anonymous search with fewer results instead of a challenge.
+    const basic = basicAuth(this.creds);
+    const res = await this.request('GET', `/v1/search?${q}`, { signal, headers: basic ? { Authorization: basic } : {} });
     const body = await readAll(res.body, 8 << 20);
     try {
       const j = JSON.parse(body.toString('utf8')) as { results?: SearchResult[] };

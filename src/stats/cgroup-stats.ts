@@ -1,7 +1,7 @@
 // One reading of a container's cgroup counters, straight from the files (no runc call): cgroup v1 (cpuacct, cpu,
 // memory, pids, blkio; findings §2) or v2 (cpu.stat, memory.current, memory.stat, pids.*, io.stat), plus the
 // container's own view of /proc/<pid>/net/dev (its netns, so no setns is needed).
-import { readFile } from 'node:fs/promises';
+import { SmallFileReader } from '../sys/small-file-reader.ts';
 import { join } from 'node:path';
 import type { BlkioStatEntry, NetworkStats } from '../spec/stats-api.ts';
 import type { CgroupDirs } from './cgroup-paths.ts';
@@ -30,12 +30,12 @@ export interface RawSample {
 /** USER_HZ: cpuacct.stat and /proc/stat count in 1/100 s. */
 const NS_PER_TICK = 1e7;
 
+// One shared off-thread reader: sampling is a hot path (every watched container, every second).
+let reader: SmallFileReader | null = null;
+
 async function text(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return '';
-  }
+  reader ??= new SmallFileReader();
+  return (await reader.read(path)) ?? '';
 }
 
 function num(s: string): number {

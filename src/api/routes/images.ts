@@ -1,11 +1,13 @@
 // /images/* routes (the minimal store of the engine-foundation slice; pull arrives with the registry client).
 import { invalidArgument, notFound } from '../../base/errors.ts';
 import { boolParam, type Ctx, type Route } from '../server.ts';
+import { pullImage } from './distribution.ts';
 
 async function createImage(ctx: Ctx) {
   const fromSrc = ctx.query.get('fromSrc');
   const fromImage = ctx.query.get('fromImage');
   if (fromSrc === null && !fromImage) throw invalidArgument('fromImage or fromSrc is required');
+  if (fromSrc === null && ctx.backends.distribution) return pullImage(ctx);
   if (fromSrc === null) {
     const tag = ctx.query.get('tag');
     const ref = tag ? `${fromImage}:${tag}` : fromImage!.includes(':') ? fromImage! : `${fromImage}:latest`;

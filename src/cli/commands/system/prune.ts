@@ -1,5 +1,6 @@
 // berth system prune [-a] [--volumes] [-f] [--filter until=...]: docker's prompt, then container, network, volume
 // and image prune through the API, each printing its report, then the total.
+import { pruneBuildCache } from '../../../client/build-api.ts';
 import { prune } from '../../../client/stats-api.ts';
 import { ApiError } from '../../../client/engine-client.ts';
 import type { BerthCommand } from '../../berth-command.ts';
@@ -70,6 +71,9 @@ export function systemPruneCommand(cli: Cli): BerthCommand {
       for (const item of img.ImagesDeleted) text += item.Untagged ? `untagged: ${item.Untagged}\n` : `deleted: ${item.Deleted}\n`;
       cli.out(text + '\n');
     }
+    const cache = await optional(pruneBuildCache(client, { all: f.all }));
+    total += cache?.SpaceReclaimed ?? 0;
+    if (cache?.CachesDeleted?.length) cli.out(`Deleted build cache objects:\n${cache.CachesDeleted.join('\n')}\n\n`);
     cli.out(`Total reclaimed space: ${humanSize(total)}\n`);
     return 0;
   });

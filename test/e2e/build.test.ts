@@ -1,0 +1,230 @@
+// The classic builder end to end: `berth build` and `DOCKER_BUILDKIT=0 docker build` against a real berthd —
+// multi-stage builds, the image filesystem and config, content-keyed cache hits and explained misses, .dockerignore,
+// failing RUN (docker's message, exit 1, no container left with --force-rm), heredocs, ADD of a tar and of a
+// loopback URL, --target, -q/--iidfile, and builder prune.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Daemon, isRoot, runCmd } from './harness.ts';
+
+const MULTI = `FROM busybox AS build
+ARG VERSION=1
+WORKDIR /src
+COPY main.c ./
+RUN echo "v$VERSION" > out.txt && md5sum main.c >> out.txt
+RUN echo unused-stage-marker > /dev/null
+
+FROM busybox AS unused
+RUN echo SHOULD-NOT-RUN
+
+FROM busybox
+ENV APP_HOME=/app MODE=prod
+WORKDIR /app
+COPY --from=build /src/out.txt ./
+COPY conf/ /etc/myapp/
+COPY . /ctx/
+LABEL org.example.name=demo
+EXPOSE 8080 9090/udp
+HEALTHCHECK --interval=5s --retries=2 CMD true
+USER 1000:1000
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/out.txt"]
+`;
+
+describe('build', { skip: !isRoot() && 'needs root' }, () => {
+  let d: Daemon;
+  let ctx: string;
+  let server: Server;
+  let url: string;
+  const ok = async (args: string[], opts: { input?: string } = {}) => {
+    const r = await d.berth(args, { timeoutMs: 120_000, input: opts.input ?? '' });
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}\n${r.stdout}`);
+    return r.stdout;
+  };
+  const usingCacheCount = (out: string) => out.split('\n').filter((l) => l === ' ---> Using cache').length;
+
+  before(async () => {
+    d = await Daemon.start();
+    await ok(['bootstrap', 'busybox']);
+    ctx = join(d.tmp, 'ctx');
+    await mkdir(join(ctx, 'conf/sub'), { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), MULTI);
+    await writeFile(join(ctx, 'main.c'), 'int main(void) { return 0; }\n');
+    await writeFile(join(ctx, 'conf/app.conf'), 'x=1\n');
+    await writeFile(join(ctx, 'conf/sub/deep.conf'), 'y=2\n');
+    await writeFile(join(ctx, 'secret.txt'), 'do not ship\n');
+    await mkdir(join(ctx, 'logs'));
+    await writeFile(join(ctx, 'logs/a.log'), 'log\n');
+    await writeFile(join(ctx, '.dockerignore'), 'secret.txt\nlogs\n');
+    server = createServer((req, res) => {
+      if (req.url === '/files/hello.txt') {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' });
+        res.end('hello from loopback\n');
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    server?.close();
+    await d?.destroy();
+  });
+
+  test('multi-stage build: filesystem, config, skipped stage, then all cached', async () => {
+    const out = await ok(['build', '-t', 'demo:1', ctx]);
+    assert.match(out, /^Sending build context to Berth daemon/m);
+    assert.match(out, /^Step 1\/\d+ : FROM busybox AS build$/m);
+    assert.doesNotMatch(out, /SHOULD-NOT-RUN/);
+    assert.match(out, /^ ---> Running in [0-9a-f]{12}$/m);
+    assert.match(out, /^Removing intermediate container [0-9a-f]{12}$/m);
+    assert.match(out, /^Successfully built [0-9a-f]{12}$/m);
+    assert.match(out, /^Successfully tagged demo:1$/m);
+
+    const run = await ok(['run', '--rm', 'demo:1']);
+    assert.match(run, /^v1\n[0-9a-f]{32}  main\.c\n$/);
+    const fs = await ok(['run', '--rm', '--entrypoint', 'sh', 'demo:1', '-c',
+      'id -u; pwd; cat /etc/myapp/app.conf /etc/myapp/sub/deep.conf; ls -A /ctx; echo $APP_HOME $MODE']);
+    assert.equal(fs, '1000\n/app\nx=1\ny=2\n.dockerignore\nDockerfile\nconf\nmain.c\n/app prod\n');
+
+    const [img] = JSON.parse(await ok(['image', 'inspect', 'demo:1']));
+    const c = img.Config;
+    assert.deepEqual(c.Entrypoint, ['/bin/sh', '-c']);
+    assert.deepEqual(c.Cmd, ['cat /app/out.txt']);
+    assert.ok(c.Env.includes('APP_HOME=/app') && c.Env.includes('MODE=prod'));
+    assert.equal(c.WorkingDir, '/app');
+    assert.equal(c.User, '1000:1000');
+    assert.deepEqual(Object.keys(c.ExposedPorts).sort(), ['8080/tcp', '9090/udp']);
+    assert.equal(c.Labels['org.example.name'], 'demo');
+    assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5_000_000_000, Retries: 2 });
+
+    // Nothing changed: every step after FROM is a cache hit, same image.
+    const again = await ok(['build', '-t', 'demo:1', ctx]);
+    const steps = again.split('\n').filter((l) => /^Step \d+\/\d+ : /.test(l) && !/ : FROM /.test(l)).length;
+    assert.equal(usingCacheCount(again), steps, again);
+    assert.doesNotMatch(again, /Running in/);
+    assert.match(again, new RegExp(`Successfully built ${img.Id.slice(7, 19)}`));
+    // No container is left behind by a successful build.
+    assert.equal((await ok(['ps', '-aq'])).trim(), '');
+  });
+
+  test('the real docker CLI (DOCKER_BUILDKIT=0) builds against berthd, with a Dockerfile from outside the context', async () => {
+    const r = await runCmd('docker', ['build', '-t', 'demo:docker', ctx], {
+      env: { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.tmp, 'docker-config') },
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /Step 1\/\d+ : FROM busybox AS build/);
+    assert.match(r.stdout, / ---> Using cache/);
+    assert.doesNotMatch(r.stdout, /Cache miss/); // only for clients that ask (explaincache=1)
+    assert.match(r.stdout, /Successfully tagged demo:docker/);
+    const ids = (await ok(['image', 'inspect', '--format', '{{.Id}}', 'demo:1', 'demo:docker'])).trim().split('\n');
+    assert.equal(ids[0], ids[1]);
+
+    const outside = join(d.tmp, 'Dockerfile.outside');
+    await writeFile(outside, 'FROM busybox\nCOPY conf/app.conf /x.conf\nCMD ["cat", "/x.conf"]\n');
+    const r2 = await runCmd('docker', ['build', '-q', '-f', outside, '-t', 'demo:outside', ctx], {
+      env: { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.tmp, 'docker-config') },
+      timeoutMs: 120_000,
+    });
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await ok(['run', '--rm', 'demo:outside']), 'x=1\n');
+  });
+
+  test('a changed file invalidates exactly the COPY reading it and what follows, explained; touch and ignored files do not', async () => {
+    // mtime-only change and changes to .dockerignore'd files keep every step cached.
+    const future = new Date(Date.now() + 3600_000);
+    await utimes(join(ctx, 'conf/app.conf'), future, future);
+    await writeFile(join(ctx, 'secret.txt'), 'changed secret\n');
+    await writeFile(join(ctx, 'logs/b.log'), 'more\n');
+    const same = await ok(['build', ctx]);
+    assert.doesNotMatch(same, /Cache miss|Running in/, same);
+
+    await writeFile(join(ctx, 'conf/app.conf'), 'x=2\n');
+    const out = await ok(['build', '-t', 'demo:2', ctx]);
+    const lines = out.split('\n');
+    const stepOf = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const copyConf = stepOf(/ : COPY conf\/ \/etc\/myapp\//);
+    assert.ok(copyConf > 0);
+    // Everything before it hit the cache (the build stage did not re-run).
+    assert.equal(lines.slice(0, copyConf).filter((l) => l.includes('Running in')).length, 0);
+    assert.match(lines[copyConf + 1]!, /^ ---> Cache miss: COPY conf\/ \/etc\/myapp\/ — file etc\/myapp\/app\.conf changed \(sha256 [0-9a-f]{8}… → [0-9a-f]{8}…\)$/);
+    const after = lines.slice(copyConf + 1);
+    assert.equal(after.filter((l) => l === ' ---> Using cache').length, 0, out);
+    assert.match(after.join('\n'), /Cache miss: COPY \. \/ctx\/ — parent image changed/);
+    assert.equal(await ok(['run', '--rm', '--entrypoint', 'cat', 'demo:2', '/etc/myapp/app.conf']), 'x=2\n');
+    const ls = await ok(['run', '--rm', '--entrypoint', 'ls', 'demo:2', '-A', '/ctx']);
+    assert.doesNotMatch(ls, /secret|logs/);
+  });
+
+  test('a build arg change is explained', async () => {
+    const out = await ok(['build', '--build-arg', 'VERSION=2', '-t', 'demo:v2', ctx]);
+    assert.match(out, /Cache miss: RUN \|VERSION .* — build arg VERSION changed/);
+    assert.match(await ok(['run', '--rm', 'demo:v2']), /^v2\n/);
+  });
+
+  test('a failing RUN: docker\'s message, exit 1, no intermediate container with --force-rm', async () => {
+    const dir = join(d.tmp, 'fail');
+    await mkdir(dir);
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo before-fail && exit 3\n');
+    const r = await d.berth(['build', '--force-rm', dir], { input: '', timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /before-fail/);
+    assert.match(r.stderr, /The command '\/bin\/sh -c echo before-fail && exit 3' returned a non-zero code: 3/);
+    assert.equal((await ok(['ps', '-aq'])).trim(), '');
+    const rd = await runCmd('docker', ['build', '--force-rm', dir], {
+      env: { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.tmp, 'docker-config') }, timeoutMs: 60_000,
+    });
+    assert.equal(rd.code, 1);
+    assert.match(rd.stderr, /The command '\/bin\/sh -c echo before-fail && exit 3' returned a non-zero code: 3/);
+    assert.equal((await ok(['ps', '-aq'])).trim(), '');
+  });
+
+  test('heredoc RUN and COPY, ADD of a local tar (extracted) and of a loopback URL', async () => {
+    const dir = join(d.tmp, 'misc');
+    await mkdir(join(dir, 'payload/inner'), { recursive: true });
+    await writeFile(join(dir, 'payload/inner/file.txt'), 'from tar\n');
+    const tarred = await runCmd('tar', ['-czf', join(dir, 'payload.tar.gz'), '-C', join(dir, 'payload'), '.']);
+    assert.equal(tarred.code, 0, tarred.stderr);
+    await writeFile(join(dir, 'Dockerfile'), `FROM busybox
+RUN <<EOF
+echo line1 > /h.txt
+echo line2 >> /h.txt
+EOF
+RUN cat <<EOT > /h2.txt
+heredoc-in-command
+EOT
+COPY <<EOF /etc/greeting
+hi there
+EOF
+ADD payload.tar.gz /unpacked/
+ADD ${url}/files/hello.txt /downloads/
+`);
+    await ok(['build', '-t', 'misc:1', dir]);
+    const out = await ok(['run', '--rm', 'misc:1', 'sh', '-c', 'cat /h.txt /h2.txt /etc/greeting /unpacked/inner/file.txt /downloads/hello.txt']);
+    assert.equal(out, 'line1\nline2\nheredoc-in-command\nhi there\nfrom tar\nhello from loopback\n');
+  });
+
+  test('--target builds only up to that stage; -q and --iidfile', async () => {
+    const iid = join(d.tmp, 'iid');
+    const out = await ok(['build', '-q', '--target', 'build', '--iidfile', iid, '-t', 'demo:build', ctx]);
+    assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal(await readFile(iid, 'utf8'), out.trim());
+    const loud = await ok(['build', '--target', 'build', ctx]);
+    assert.doesNotMatch(loud, /WORKDIR \/app|SHOULD-NOT-RUN/);
+    assert.equal(await ok(['run', '--rm', 'demo:build', 'cat', '/src/out.txt']).then((s) => s.split('\n')[0]), 'v1');
+  });
+
+  test('system df counts the build cache; builder prune frees it', async () => {
+    const df = await d.api('GET', '/system/df');
+    assert.equal(df.status, 200);
+    assert.ok(df.body.BuildCache.length > 0);
+    const pr = await ok(['builder', 'prune', '-a', '-f']);
+    assert.match(pr, /Total reclaimed space/);
+    assert.equal((await d.api('GET', '/system/df')).body.BuildCache.length, 0);
+    const out = await ok(['build', ctx]);
+    assert.equal(usingCacheCount(out), 0, out);
+  });
+});
