@@ -44,6 +44,7 @@ echo "setup: installing npm dependencies"
 # `npm install`, not `npm ci`: npm's lock file omits other platforms' optional addon packages, which makes ci refuse it.
 npm install --no-audit --no-fund --loglevel=error >/dev/null
 
+npm run --silent build
 ln -sf "$ROOT/bin/berth" /usr/local/bin/berth
 ln -sf "$ROOT/bin/berthd" /usr/local/bin/berthd
 

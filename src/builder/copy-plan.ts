@@ -16,6 +16,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { BerthError, invalidArgument } from '../base/errors.ts';
 import type { IgnoreMatcher } from '../spec/dockerignore.ts';
+import { resolveScoped } from '../sys/scoped-path.ts';
 import { encodeTarHeader, tarPadding, TAR_END, type TarHeader } from '../store/diff/tar-writer.ts';
 
 /** One entry of the layer a COPY/ADD writes. */
@@ -80,27 +81,38 @@ export function resolveDest(dest: string, workdir: string): { path: string; isDi
 }
 
 export interface SourceMatch {
-  /** Relative to the root. */
+  /** Relative to the root, symlinks resolved inside the root (no component of it is a symlink). */
   rel: string;
   isDir: boolean;
+  /** The path as matched, before resolving symlinks (names the destination); defaults to rel. */
+  name?: string;
+}
+
+/** `rel` with every symlink on the way (the last one too) followed inside `root`, like Docker's scoped resolution. */
+async function resolveInRoot(root: string, rel: string): Promise<string> {
+  if (rel === '.') return '.';
+  const r = await resolveScoped(root, rel, { followLast: true });
+  return r.containerPath === '/' ? '.' : r.containerPath.slice(1);
 }
 
 export class NotFoundInContext extends BerthError {}
 
 /**
  * Expands one source (plain path or wildcard) against a root directory. Excluded paths (.dockerignore) do not
- * exist. Symlinks inside the root are not followed for the match itself.
+ * exist. Symlinks on a source's path (its last component too) are followed inside the root, never out of it (a link
+ * to /etc/passwd names <root>/etc/passwd); links met while walking a source directory are copied as links.
  */
 export async function expandSource(root: string, src: string, opts: { ignore?: IgnoreMatcher; what?: string } = {}): Promise<SourceMatch[]> {
   const rel = cleanSource(src);
   const ignored = (p: string) => p !== '.' && !!opts.ignore?.(p);
   if (!hasWildcard(rel)) {
-    const st = await lstat(path.join(root, rel)).catch(() => undefined);
-    if (!st || ignored(rel)) {
+    const real = await resolveInRoot(root, rel);
+    const st = await lstat(path.join(root, real)).catch(() => undefined);
+    if (!st || ignored(rel) || ignored(real)) {
       throw new NotFoundInContext('not_found', 'copy_source_missing',
         `${opts.what ?? 'COPY'} failed: file not found in build context or excluded by .dockerignore: stat ${rel}: file does not exist`);
     }
-    return [{ rel, isDir: st.isDirectory() }];
+    return [{ rel: real, isDir: st.isDirectory(), ...(real !== rel ? { name: rel } : {}) }];
   }
   const parts = rel.split('/');
   let current: string[] = [''];
@@ -112,7 +124,7 @@ export async function expandSource(root: string, src: string, opts: { ignore?: I
         next.push(base ? `${base}/${part}` : part);
         continue;
       }
-      const names = await readdir(path.join(root, base)).catch(() => [] as string[]);
+      const names = await readdir(path.join(root, await resolveInRoot(root, base || '.'))).catch(() => [] as string[]);
       for (const n of names.sort()) if (matchComponent(part, n)) next.push(base ? `${base}/${n}` : n);
     }
     current = next;
@@ -120,8 +132,10 @@ export async function expandSource(root: string, src: string, opts: { ignore?: I
   const out: SourceMatch[] = [];
   for (const r of current) {
     if (ignored(r)) continue;
-    const st = await lstat(path.join(root, r)).catch(() => undefined);
-    if (st) out.push({ rel: r, isDir: st.isDirectory() });
+    const real = await resolveInRoot(root, r);
+    if (ignored(real)) continue;
+    const st = await lstat(path.join(root, real)).catch(() => undefined);
+    if (st) out.push({ rel: real, isDir: st.isDirectory(), ...(real !== r ? { name: r } : {}) });
   }
   return out;
 }
@@ -205,7 +219,7 @@ export async function collectSource(root: string, m: SourceMatch, destPath: stri
  */
 export function targetFor(m: SourceMatch, dest: { path: string; isDir: boolean }): string {
   if (m.isDir) return dest.path;
-  return dest.isDir ? path.posix.join(dest.path, path.posix.basename(m.rel)) : dest.path;
+  return dest.isDir ? path.posix.join(dest.path, path.posix.basename(m.name ?? m.rel)) : dest.path;
 }
 
 /** Docker's multi-source rule. */

@@ -603,8 +603,9 @@ export class Builder {
         ok = true;
         return img;
       } finally {
-        // Docker keeps a failed step's container for inspection unless --force-rm; a cancelled build leaves none.
-        if ((ok && rm) || o.req.forceRm || o.signal.aborted) {
+        // Berth's safe default: with rm (the default both CLIs send) the step's container goes even when the step
+        // failed (Docker keeps a failed one unless --force-rm); only --rm=false keeps it. A cancelled build leaves none.
+        if (rm || o.req.forceRm || o.signal.aborted) {
           await this.d.runner.remove(cid).catch((e) => this.d.log.warn('removing build container failed', { id: cid, error: errorMessage(e) }));
           if (ok || !o.signal.aborted) o.say(`Removing intermediate container ${shortId(cid)}\n`);
         }

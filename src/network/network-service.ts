@@ -151,6 +151,8 @@ export class NetworkService {
   private readonly chains: ChainNames;
   private lookup: ContainerLookup | null = null;
   private jumpsReady = false;
+  /** The chains' text last applied by this process (a start with no published ports changes nothing). */
+  private appliedRules: string | undefined;
   private ipForwardSet = false;
   /** Rotation pointer per network (Docker hands out addresses round-robin, not the one just released). */
   private readonly lastIp = new Map<string, string>();
@@ -412,16 +414,19 @@ export class NetworkService {
     st.Sandbox = { Netns: `berth-${rec.Id.slice(0, 12)}`, Endpoints: endpoints, Ports: ports };
     this.states.set(rec.Id, st);
     try {
-      await this.store.saveContainer(st);
-      // 2. The kernel side.
+      // Not fsynced: a sandbox names kernel objects, which do not outlive a reboot; the rename alone keeps the file
+      // whole across a daemon crash, and the container's config is rebuilt from its create body if need be.
+      await this.store.saveContainer(st, { durable: false });
+      // 2. The kernel side: the netns and every veth in two `ip` runs whatever the number of networks.
       for (const { net } of bridgeNets) await this.ensureBridge(net);
-      await this.createNetns(st.Sandbox.Netns);
       let routed = false;
-      for (const { net } of bridgeNets) {
-        const ep = endpoints[net.Id]!;
-        await this.plugEndpoint(st.Sandbox.Netns, net, ep, !routed && !net.Internal);
+      const plugs = bridgeNets.map(({ net }) => {
+        const p = { net, ep: endpoints[net.Id]!, defaultRoute: !routed && !net.Internal };
         if (!net.Internal) routed = true;
-      }
+        return p;
+      });
+      await this.plug(st.Sandbox.Netns, plugs, true);
+      // Only a container that publishes ports changes the rules (the per-bridge chains are already in place).
       await this.syncRules();
       for (const { net, cfg } of bridgeNets) if (!cfg.IPv4Address) this.lastIp.set(net.Id, endpoints[net.Id]!.IPAddress);
     } catch (e) {
@@ -525,12 +530,12 @@ export class NetworkService {
     const st = this.states.get(id);
     const sb = st?.Sandbox;
     if (!st || !sb) return;
-    for (const ep of Object.values(sb.Endpoints)) {
-      await this.o.exec.ip(['link', 'del', ep.Veth], { allowFail: true });
-    }
-    await this.o.exec.ip(['netns', 'del', sb.Netns], { allowFail: true });
+    // One `ip -force -batch` (goes on past names already gone). The veths go first and explicitly: `netns del`
+    // while a process still holds the netns would leave them for a while.
+    const lines = [...Object.values(sb.Endpoints).map((ep) => `link del ${ep.Veth}`), `netns del ${sb.Netns}`];
+    await this.o.exec.ip(['-force', '-batch', '-'], { allowFail: true, input: lines.join('\n') + '\n' });
     delete st.Sandbox;
-    await this.store.saveContainer(st);
+    await this.store.saveContainer(st, { durable: false });
   }
 
   // ---- kernel plumbing --------------------------------------------------------------------------------------------
@@ -602,26 +607,35 @@ export class NetworkService {
     return ips.length ? ips : undefined;
   }
 
-  private async createNetns(name: string): Promise<void> {
-    const r = await this.o.exec.ip(['netns', 'add', name], { allowFail: true });
-    if (r.code !== 0 && !/exists/i.test(r.stderr)) throw new BerthError('internal', 'netns_failed', `creating netns ${name}: ${r.stderr.trim()}`);
-  }
-
-  private async plugEndpoint(netns: string, net: NetworkRecord, ep: EndpointState, defaultRoute: boolean): Promise<void> {
-    // Host side in one `ip -batch`: the veth pair (peer straight into the netns), onto the bridge, hairpin on.
-    const host = [
-      `link add ${ep.Veth} type veth peer name ${ep.IfName} address ${ep.MacAddress} netns ${netns}`,
-      `link set ${ep.Veth} master ${net.BridgeName!} up`,
-      `link set ${ep.Veth} type bridge_slave hairpin on`,
-    ];
-    await this.o.exec.ip(['-batch', '-'], { input: host.join('\n') + '\n' });
-    const batch = [
-      `addr add ${ep.IPAddress}/${ep.IPPrefixLen} dev ${ep.IfName}`,
-      `link set ${ep.IfName} up`,
-      'link set lo up',
-      ...(defaultRoute ? [`route add default via ${ep.Gateway} dev ${ep.IfName}`] : []),
-    ];
-    await this.o.exec.ip(['-n', netns, '-batch', '-'], { input: batch.join('\n') + '\n' });
+  /**
+   * Wires endpoints into a netns with two `ip -batch` runs: on the host (`netns add` when `create`, each veth pair
+   * with its peer straight into the netns, onto its bridge, hairpin on), then inside the netns (addresses, links up,
+   * the default route). `ip -batch` cannot switch netns per line, hence two.
+   */
+  private async plug(netns: string, plugs: { net: NetworkRecord; ep: EndpointState; defaultRoute: boolean }[], create: boolean): Promise<void> {
+    const host = create ? [`netns add ${netns}`] : [];
+    const inside = create ? ['link set lo up'] : [];
+    for (const { net, ep, defaultRoute } of plugs) {
+      host.push(
+        `link add ${ep.Veth} type veth peer name ${ep.IfName} address ${ep.MacAddress} netns ${netns}`,
+        `link set ${ep.Veth} master ${net.BridgeName!} up`,
+        `link set ${ep.Veth} type bridge_slave hairpin on`,
+      );
+      inside.push(`addr add ${ep.IPAddress}/${ep.IPPrefixLen} dev ${ep.IfName}`, `link set ${ep.IfName} up`);
+      if (defaultRoute) inside.push(`route add default via ${ep.Gateway} dev ${ep.IfName}`);
+    }
+    let r = await this.o.exec.ip(['-batch', '-'], { allowFail: true, input: host.join('\n') + '\n' });
+    if (r.code !== 0 && create && /exists/i.test(r.stderr)) {
+      // A netns (or veth) of this name left over: ours by name (berth-<id12>, random veth names); clear and retry.
+      const stale = [...plugs.map(({ ep }) => `link del ${ep.Veth}`), `netns del ${netns}`];
+      await this.o.exec.ip(['-force', '-batch', '-'], { allowFail: true, input: stale.join('\n') + '\n' });
+      r = await this.o.exec.ip(['-batch', '-'], { allowFail: true, input: host.join('\n') + '\n' });
+    }
+    if (r.code !== 0) {
+      const what = create ? `creating netns ${netns} and its veths` : `adding a veth to netns ${netns}`;
+      throw new BerthError('internal', 'netns_failed', `${what}: ${r.stderr.trim()}`);
+    }
+    await this.o.exec.ip(['-n', netns, '-batch', '-'], { input: inside.join('\n') + '\n' });
   }
 
   private async ensureJumps(): Promise<void> {
@@ -652,13 +666,18 @@ export class NetworkService {
         ports.push({ bridge: net.BridgeName!, proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: ep.IPAddress, containerPort: p.containerPort });
       }
     }
-    await this.o.exec.iptablesRestore(renderRules(this.chains, ruleNets, ports));
+    const text = renderRules(this.chains, ruleNets, ports);
+    if (text === this.appliedRules) return;
+    this.appliedRules = undefined;
+    await this.o.exec.iptablesRestore(text);
+    this.appliedRules = text;
   }
 
   // ---- restore -------------------------------------------------------------------------------------------------
 
   restore(records: ContainerInfo[]): Promise<void> {
     return this.lock.run('net', async () => {
+      this.appliedRules = undefined; // rewrite the chains once whatever they hold
       const byId = new Map(records.map((r) => [r.Id, r]));
       // Networks whose removal a crash interrupted.
       for (const n of [...this.networks.values()].filter((n) => n.Removing)) await this.finishRemove(n);
@@ -925,7 +944,7 @@ export class NetworkService {
       try {
         await this.ensureBridge(n);
         const routed = Object.values(sb.Endpoints).some((e) => e !== ep && !this.networks.get(e.NetworkID)?.Internal);
-        await this.plugEndpoint(sb.Netns, n, ep, !routed && !n.Internal);
+        await this.plug(sb.Netns, [{ net: n, ep, defaultRoute: !routed && !n.Internal }], false);
         await this.syncRules();
       } catch (e) {
         delete sb.Endpoints[n.Id];

@@ -108,8 +108,9 @@ export class NetworkStore {
     await rm(join(this.root, 'networks', `${id}.json`), { force: true });
   }
 
-  saveContainer(c: ContainerNetState): Promise<void> {
-    return writeFileAtomic(join(this.root, 'containers', `${c.Id}.json`), JSON.stringify(c));
+  /** `durable: false` skips the fsyncs (still whole across a daemon crash, may roll back on power loss). */
+  saveContainer(c: ContainerNetState, opts: { durable?: boolean } = {}): Promise<void> {
+    return writeFileAtomic(join(this.root, 'containers', `${c.Id}.json`), JSON.stringify(c), { sync: opts.durable !== false });
   }
 
   async removeContainer(id: string): Promise<void> {

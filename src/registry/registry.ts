@@ -6,7 +6,7 @@ import { isDigest, sha256Digest } from '../base/digest.ts';
 import type { Descriptor } from '../spec/distribution.ts';
 import { ManifestError, MEDIA_TYPE, isRepositoryName, isTag, parseManifest } from '../spec/distribution.ts';
 import * as P from './paths.ts';
-import { regErr } from './registry-error.ts';
+import { RegistryError, regErr } from './registry-error.ts';
 import { RwLock } from './rw-lock.ts';
 import type { FileInfo, StorageDriver } from './storage/driver.ts';
 import { isPathNotFound, orMissing } from './storage/driver.ts';
@@ -140,7 +140,9 @@ export class Registry {
   }
 
   async putManifest(name: string, reference: string, body: Buffer, contentType: string): Promise<PutManifestResult> {
-    if (body.length > MAX_MANIFEST_BYTES) throw regErr('SIZE_INVALID', 'manifest too large');
+    if (body.length > MAX_MANIFEST_BYTES) {
+      throw new RegistryError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
+    }
     const digest = sha256Digest(body);
     const isDigestRef = reference.includes(':');
     if (isDigestRef) {

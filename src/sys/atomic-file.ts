@@ -15,7 +15,11 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+/**
+ * `sync: false` keeps the temp+rename (a reader or a restarted daemon still sees the old or the new file whole) but
+ * skips both fsyncs: for state that describes only what a reboot wipes anyway (netns, veths, rules).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number; sync?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   // Leading dot + ".tmp-" so directory scans can skip and sweep leftovers from a crash.
   const tmp = join(dir, `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
@@ -23,7 +27,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   try {
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (opts.sync !== false) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -32,7 +36,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  await fsyncDir(dir);
+  if (opts.sync !== false) await fsyncDir(dir);
 }
 
 /** Reads and parses a JSON file; undefined when it does not exist. */

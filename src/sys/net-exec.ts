@@ -102,11 +102,22 @@ export class RecordingNetExec implements NetExec {
     return r;
   }
 
+  /** A batch (`[-n NS] [-force] -batch -`) is recorded as one call per line: `ip [-n NS] LINE`. */
   async ip(args: string[], opts: { allowFail?: boolean; input?: string } = {}): Promise<NetExecResult> {
+    const b = args.indexOf('-batch');
+    if (b >= 0 && args[b + 1] === '-' && opts.input !== undefined) {
+      const prefix = args.slice(0, b).filter((a) => a !== '-force');
+      let last: NetExecResult = { code: 0, stdout: '', stderr: '' };
+      for (const line of opts.input.split('\n').filter((l) => l.trim())) {
+        last = await this.ip([...prefix, ...line.trim().split(/\s+/)], { allowFail: true });
+        if (last.code !== 0 && !args.includes('-force')) break;
+      }
+      if (last.code !== 0 && !opts.allowFail) throw new Error(`ip ${args.join(' ')}: exit status ${last.code}: ${last.stderr}`);
+      return last;
+    }
     if (args[0] === 'netns' && args[1] === 'add') this.netns.add(args[2]!);
     if (args[0] === 'netns' && (args[1] === 'del' || args[1] === 'delete')) this.netns.delete(args[2]!);
-    const r = this.answer('ip', opts.input ? [...args, `<<${opts.input.trim().split('\n').join('; ')}`] : args, opts.allowFail);
-    return r;
+    return this.answer('ip', opts.input ? [...args, `<<${opts.input.trim().split('\n').join('; ')}`] : args, opts.allowFail);
   }
 
   async iptables(args: string[], opts: { allowFail?: boolean } = {}): Promise<NetExecResult> {

@@ -1,11 +1,12 @@
 // The classic builder end to end: `berth build` and `DOCKER_BUILDKIT=0 docker build` against a real berthd —
 // multi-stage builds, the image filesystem and config, content-keyed cache hits and explained misses, .dockerignore,
-// failing RUN (docker's message, exit 1, no container left with --force-rm), heredocs, ADD of a tar and of a
-// loopback URL, --target, -q/--iidfile, and builder prune.
+// failing RUN (docker's message, exit 1, no container, mount or image left with the default rm), heredocs, ADD of a
+// tar and of a loopback URL, --target, -q/--iidfile, bad input (parse errors, paths and symlinks leaving the context,
+// a huge ignored file), and builder prune.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Daemon, isRoot, runCmd } from './harness.ts';
 
@@ -119,8 +120,20 @@ describe('build', { skip: !isRoot() && 'needs root' }, () => {
     assert.match(r.stdout, / ---> Using cache/);
     assert.doesNotMatch(r.stdout, /Cache miss/); // only for clients that ask (explaincache=1)
     assert.match(r.stdout, /Successfully tagged demo:docker/);
+    // Same context through both CLIs: the second build hits the content-keyed cache, so the image ids are equal.
     const ids = (await ok(['image', 'inspect', '--format', '{{.Id}}', 'demo:1', 'demo:docker'])).trim().split('\n');
     assert.equal(ids[0], ids[1]);
+    // The steps are in the history, as docker shows it.
+    const hist = await runCmd('docker', ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'demo:docker'], {
+      env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.tmp, 'docker-config') },
+    });
+    assert.equal(hist.code, 0, hist.stderr);
+    const created = hist.stdout.trim().split('\n');
+    assert.match(created[0]!, /#\(nop\)\s+CMD \["cat \/app\/out.txt"\]/);
+    for (const re of [/#\(nop\)\s+ENTRYPOINT/, /#\(nop\)\s+USER 1000:1000/, /#\(nop\) COPY dir:[0-9a-f]{64} in \/ctx\//, /#\(nop\) WORKDIR \/app/, /#\(nop\)\s+ENV APP_HOME=\/app MODE=prod/]) {
+      assert.ok(created.some((l) => re.test(l)), `${re} in\n${hist.stdout}`);
+    }
+    assert.ok(created.length >= 14, hist.stdout);
 
     const outside = join(d.tmp, 'Dockerfile.outside');
     await writeFile(outside, 'FROM busybox\nCOPY conf/app.conf /x.conf\nCMD ["cat", "/x.conf"]\n');
@@ -165,21 +178,46 @@ describe('build', { skip: !isRoot() && 'needs root' }, () => {
     assert.match(await ok(['run', '--rm', 'demo:v2']), /^v2\n/);
   });
 
-  test('a failing RUN: docker\'s message, exit 1, no intermediate container with --force-rm', async () => {
+  test('a failing RUN: the step, command and exit code; no container, mount or image for the failed step (default rm)', async () => {
     const dir = join(d.tmp, 'fail');
     await mkdir(dir);
-    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo before-fail && exit 3\n');
-    const r = await d.berth(['build', '--force-rm', dir], { input: '', timeoutMs: 60_000 });
+    await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nENV FAILTEST=${Date.now()}\nRUN echo before-fail && exit 3\n`);
+    const allImages = async () => new Set((await ok(['images', '-a', '-q', '--no-trunc'])).trim().split('\n').filter(Boolean));
+    const before = await allImages();
+    // No --force-rm: rm=true (what both CLIs send by default) removes the failed step's container too.
+    const r = await d.berth(['build', dir], { input: '', timeoutMs: 60_000 });
     assert.equal(r.code, 1);
+    assert.match(r.stdout, /^Step 3\/3 : RUN echo before-fail && exit 3$/m);
     assert.match(r.stdout, /before-fail/);
     assert.match(r.stderr, /The command '\/bin\/sh -c echo before-fail && exit 3' returned a non-zero code: 3/);
     assert.equal((await ok(['ps', '-aq'])).trim(), '');
-    const rd = await runCmd('docker', ['build', '--force-rm', dir], {
+    assert.deepEqual(await d.mountsUnder(), []);
+    // Only the completed ENV step's image is new (it is build cache); nothing for the failed RUN.
+    const added = [...(await allImages())].filter((id) => !before.has(id));
+    assert.equal(added.length, 1, added.join(' '));
+    const [img] = JSON.parse(await ok(['image', 'inspect', added[0]!]));
+    assert.ok(img.Config.Env.some((e: string) => e.startsWith('FAILTEST=')));
+
+    const docker = (args: string[]) => runCmd('docker', args, {
       env: { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.tmp, 'docker-config') }, timeoutMs: 60_000,
     });
+    const rd = await docker(['build', dir]);
     assert.equal(rd.code, 1);
     assert.match(rd.stderr, /The command '\/bin\/sh -c echo before-fail && exit 3' returned a non-zero code: 3/);
     assert.equal((await ok(['ps', '-aq'])).trim(), '');
+    assert.deepEqual(await d.mountsUnder(), []);
+    const rf = await docker(['build', '--force-rm', dir]);
+    assert.equal(rf.code, 1);
+    assert.equal((await ok(['ps', '-aq'])).trim(), '');
+    assert.equal([...(await allImages())].filter((id) => !before.has(id)).length, 1);
+
+    // --rm=false keeps the failed step's container for inspection.
+    const kept = await docker(['build', '--rm=false', dir]);
+    assert.equal(kept.code, 1);
+    const left = (await ok(['ps', '-aq'])).trim().split('\n').filter(Boolean);
+    assert.equal(left.length, 1);
+    await ok(['rm', left[0]!]);
+    assert.deepEqual(await d.mountsUnder(), []);
   });
 
   test('heredoc RUN and COPY, ADD of a local tar (extracted) and of a loopback URL', async () => {
@@ -215,6 +253,78 @@ ADD ${url}/files/hello.txt /downloads/
     const loud = await ok(['build', '--target', 'build', ctx]);
     assert.doesNotMatch(loud, /WORKDIR \/app|SHOULD-NOT-RUN/);
     assert.equal(await ok(['run', '--rm', 'demo:build', 'cat', '/src/out.txt']).then((s) => s.split('\n')[0]), 'v1');
+  });
+
+  test('bad input: unknown instruction, unterminated heredoc, a source outside the context', async () => {
+    const dir = join(d.tmp, 'bad');
+    await mkdir(dir);
+    const fails = async (dockerfile: string, re: RegExp) => {
+      await writeFile(join(dir, 'Dockerfile'), dockerfile);
+      const r = await d.berth(['build', dir], { input: '', timeoutMs: 60_000 });
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, re);
+      return r;
+    };
+    await fails('FROM busybox\nRUN true\nFROBNICATE now\n', /Dockerfile:3:1: unknown instruction: FROBNICATE/i);
+    await fails('FROM busybox\nRUN <<EOF\necho never closed\n', /Dockerfile:2:\d+: unterminated heredoc/);
+    await fails('FROM busybox\nCOPY ../x /\n', /forbidden path outside the build context: \.\.\/x/);
+    assert.equal((await ok(['ps', '-aq'])).trim(), '');
+  });
+
+  test('symlinks in the context never read host files outside it', async () => {
+    const marker = `HOST-SECRET-${Date.now()}`;
+    const outside = join(d.tmp, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.txt'), marker + '\n');
+    const dir = join(d.tmp, 'links');
+    await mkdir(join(dir, 'sub'), { recursive: true });
+    await writeFile(join(dir, 'sub/real.txt'), 'inside\n');
+    await symlink(join(outside, 'secret.txt'), join(dir, 'abs-link'));
+    await symlink('../outside/secret.txt', join(dir, 'rel-link'));
+    await symlink(outside, join(dir, 'dir-link'));
+    await symlink('sub/real.txt', join(dir, 'in-link'));
+    const build = async (dockerfile: string) => {
+      await writeFile(join(dir, 'Dockerfile'), dockerfile);
+      return d.berth(['build', '-q', dir], { input: '', timeoutMs: 60_000 });
+    };
+    // A link on the source's path is followed inside the context only: pointing outside, it names nothing.
+    for (const src of ['abs-link', 'rel-link', 'dir-link/secret.txt', 'dir-link/', 'dir-link/*.txt']) {
+      const r = await build(`FROM busybox\nCOPY ${src} /got/\n`);
+      assert.doesNotMatch(r.stdout + r.stderr, new RegExp(marker));
+      if (r.code === 0) {
+        const c = await ok(['run', '--rm', r.stdout.trim(), 'sh', '-c', 'cat /got/* 2>/dev/null; true']);
+        assert.doesNotMatch(c, new RegExp(marker), src);
+      } else assert.match(r.stderr, /file not found in build context|no source files/, src);
+    }
+    // A link inside the context is followed to its target; a whole-directory copy keeps links as links.
+    const r = await build('FROM busybox\nCOPY in-link /i.txt\nCOPY . /all/\n');
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.equal(await ok(['run', '--rm', id, 'cat', '/i.txt']), 'inside\n');
+    assert.equal(await ok(['run', '--rm', id, 'readlink', '/all/abs-link']), join(outside, 'secret.txt') + '\n');
+    const all = await ok(['run', '--rm', id, 'sh', '-c', 'cat /all/abs-link /all/rel-link /all/dir-link/* 2>/dev/null; true']);
+    assert.doesNotMatch(all, new RegExp(marker));
+  });
+
+  test('a 1 GB file excluded by .dockerignore is never read: small upload, quick build', async () => {
+    const dir = join(d.tmp, 'big');
+    await mkdir(dir);
+    const t = await runCmd('truncate', ['-s', '1G', join(dir, 'big.bin')]);
+    assert.equal(t.code, 0, t.stderr);
+    await writeFile(join(dir, '.dockerignore'), 'big.bin\n');
+    await writeFile(join(dir, 'small.txt'), 'small\n');
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY . /c/\n');
+    const t0 = Date.now();
+    const out = await ok(['build', '-t', 'big:1', dir]);
+    const ms = Date.now() - t0;
+    const sent = /^Sending build context to Berth daemon\s+([\d.]+)\s*(B|kB|KB)$/m.exec(out);
+    assert.ok(sent, `small context upload expected:\n${out}`);
+    assert.ok(ms < 8_000, `took ${ms} ms`);
+    assert.equal(await ok(['run', '--rm', 'big:1', 'ls', '-A', '/c']), '.dockerignore\nDockerfile\nsmall.txt\n');
+    const rd = await runCmd('docker', ['build', '-q', dir], {
+      env: { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.tmp, 'docker-config') }, timeoutMs: 60_000,
+    });
+    assert.equal(rd.code, 0, rd.stderr);
   });
 
   test('system df counts the build cache; builder prune frees it', async () => {

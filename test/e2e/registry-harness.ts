@@ -67,6 +67,14 @@ export class RegistryProc {
     return `http://${this.address}`;
   }
 
+  /** SIGKILL (a crash): the root is kept. */
+  async kill9(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(opts: { keepRoot?: boolean } = {}): Promise<void> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       const exited = new Promise((r) => this.proc.once('exit', r));

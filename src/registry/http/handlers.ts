@@ -34,6 +34,8 @@ interface Ctx {
   req: IncomingMessage;
   res: ServerResponse;
   url: URL;
+  /** The request path as sent, percent-decoded once, never dot-segment-normalized (see requestPath). */
+  path: string;
   method: Method;
   deps: HandlerDeps;
   principal: Principal;
@@ -75,6 +77,34 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * A manifest PUT's body, refused above MAX_MANIFEST_BYTES (4 MiB, as distribution) with MANIFEST_INVALID and 413, as
+ * soon as Content-Length or the bytes read say so (node:http discards the rest of the body after the answer, so the
+ * client reads the error rather than a reset).
+ */
+async function readManifestBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = () =>
+    new RegistryError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, {
+      status: 413,
+      detail: { limit: MAX_MANIFEST_BYTES },
+    });
+  // Past the limit the rest is read and dropped (up to 4 more times the limit) so that the client, still sending,
+  // reads the answer instead of a reset (leaving a for-await loop early would destroy the socket); beyond, it is cut.
+  const announced = contentLength(req);
+  const chunks: Buffer[] = [];
+  let n = announced !== undefined && announced > MAX_MANIFEST_BYTES ? announced : 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n <= MAX_MANIFEST_BYTES) chunks.push(c as Buffer);
+    else if (n > 5 * MAX_MANIFEST_BYTES) {
+      req.destroy();
+      break;
+    }
+  }
+  if (n <= MAX_MANIFEST_BYTES) return Buffer.concat(chunks);
+  throw tooLarge();
+}
+
 async function drain(req: IncomingMessage): Promise<void> {
   for await (const _ of req) {
     // discard
@@ -96,7 +126,7 @@ export async function handle(deps: HandlerDeps, req: IncomingMessage, res: Serve
   try {
     const url = new URL(req.url ?? '/', 'http://registry.invalid');
     const method = (req.method ?? 'GET').toUpperCase() as Method;
-    await route({ req, res, url, method, deps, principal: {} });
+    await route({ req, res, url, path: requestPath(req.url ?? '/'), method, deps, principal: {} });
   } catch (e) {
     if (e instanceof RegistryError) {
       sendError(res, e);
@@ -105,6 +135,24 @@ export async function handle(deps: HandlerDeps, req: IncomingMessage, res: Serve
     } else {
       res.destroy();
     }
+  }
+}
+
+/**
+ * The path routes match on. WHATWG URL parsing would resolve "..", "%2e%2e" and backslashes before routing
+ * ("/v2/a/%2e%2e/%2e%2e/v2/b/manifests/x" would become repository "b", "/v2/a\\b/..." repository "a/b"); instead the
+ * raw path is only percent-decoded (except %2F), so such names reach checkName and fail with NAME_INVALID.
+ */
+export function requestPath(rawUrl: string): string {
+  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rawUrl); // absolute-form request target
+  const rest = abs === null ? rawUrl : rawUrl.slice(abs[0].length) || '/';
+  const end = rest.search(/[?#]/);
+  const raw = end < 0 ? rest : rest.slice(0, end);
+  try {
+    // %2F stays "%2F" (no grammar allows '%'): an encoded slash must not become a separator.
+    return decodeURIComponent(raw.replace(/%2f/gi, '%252F'));
+  } catch {
+    throw regErr('NAME_INVALID', 'malformed percent-encoding in the request path');
   }
 }
 
@@ -117,7 +165,7 @@ function methodNotAllowed(): RegistryError {
 }
 
 async function route(ctx: Ctx): Promise<void> {
-  const p = ctx.url.pathname;
+  const p = ctx.path;
   const { method } = ctx;
   if (p === '/v2/' || p === '/v2') {
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
@@ -233,7 +281,7 @@ async function manifests(ctx: Ctx, name: string, reference: string): Promise<voi
     }
     case 'PUT': {
       await authorize(ctx, [repoAccess(name, 'pull', 'push')]);
-      const body = await readBody(ctx.req, MAX_MANIFEST_BYTES);
+      const body = await readManifestBody(ctx.req);
       const r = await registry.putManifest(name, reference, body, ctx.req.headers['content-type'] ?? '');
       const headers: Record<string, string> = {
         Location: `/v2/${name}/manifests/${r.digest}`,
