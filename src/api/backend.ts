@@ -177,6 +177,8 @@ export interface BuildParams {
   extraHosts: string[];
   resources: Record<string, unknown>;
   explainCache: boolean;
+  /** Berth: the body is an incremental context (manifest + missing contents), not a tar. */
+  berthContext?: boolean;
   signal: AbortSignal;
   out: { stream(text: string): void; aux(value: unknown): void };
 }
@@ -185,6 +187,8 @@ export interface BuildParams {
 export interface BuildBackend {
   /** Streams through `out`; returns the image id. Throws on failure (after the stream started). */
   build(p: BuildParams): Promise<string>;
+  /** Berth's incremental context: the content digests (hex) the daemon lacks. Absent: only tar contexts. */
+  missingContext?(hexes: string[]): Promise<string[]>;
   prune(opts: { all?: boolean; filters?: string }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }
 

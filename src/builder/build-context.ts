@@ -12,6 +12,7 @@ import { invalidArgument } from '../base/errors.ts';
 import { maybeDecompress } from '../store/diff/decompress.ts';
 import { safeExtract } from '../store/diff/safe-extract.ts';
 import { createIgnoreMatcher, type IgnoreMatcher } from '../spec/dockerignore.ts';
+import { mayBindContext, type ContextCache } from './context-cache.ts';
 
 export interface BuildContext {
   dir: string;
@@ -20,6 +21,8 @@ export interface BuildContext {
   ignore?: IgnoreMatcher;
   /** A scratch directory for the build (downloads, extracted archives, mountpoints of COPY --from roots). */
   scratch: string;
+  /** Content digests known without reading ("sha256:<hex>" by host path): files linked from the context cache. */
+  digestOf?(hostPath: string): string | undefined;
   dispose(): Promise<void>;
 }
 
@@ -69,7 +72,7 @@ async function readHead(stream: Readable, n: number): Promise<{ head: Buffer; re
 
 export async function openBuildContext(
   body: NodeJS.ReadableStream,
-  opts: { root: string; dockerfile?: string; signal?: AbortSignal },
+  opts: { root: string; dockerfile?: string; signal?: AbortSignal; cache?: ContextCache },
 ): Promise<BuildContext> {
   const base = path.join(opts.root, randomBytes(8).toString('hex'));
   const dir = path.join(base, 'context');
@@ -80,9 +83,45 @@ export async function openBuildContext(
   await mkdir(scratch, { mode: 0o700 });
   const dispose = () => rm(base, { recursive: true, force: true }).catch(() => {});
   try {
+    let digests: Map<string, string> | undefined;
+    let dockerfileName = opts.dockerfile || 'Dockerfile';
+    if (opts.cache) {
+      // Berth's incremental context (context-cache.ts): a manifest plus the contents the daemon lacked.
+      const manifest = await opts.cache.receive(body, opts.signal);
+      const dfEntry = manifest.entries.find((e) => e.p === manifest.dockerfile && e.t === 'f');
+      const dfText = dfEntry ? await readFile(path.join(opts.cache.dir, dfEntry.d!), 'utf8').catch(() => '') : '';
+      digests = await opts.cache.materialize(manifest, dir, { copy: mayBindContext(dfText), signal: opts.signal });
+      dockerfileName = opts.dockerfile || manifest.dockerfile || 'Dockerfile';
+    } else {
+      dockerfileName = await unpackClassic(body, dir, dockerfileName, opts.signal);
+    }
+    const rel = path.posix.normalize('/' + dockerfileName.replace(/\\/g, '/')).slice(1);
+    let file = path.join(dir, rel);
+    let st = await lstat(file).catch(() => undefined);
+    if (!st && !opts.dockerfile) {
+      file = path.join(dir, 'dockerfile');
+      st = await lstat(file).catch(() => undefined);
+    }
+    if (!st || !st.isFile()) throw invalidArgument(`Cannot locate specified Dockerfile: ${dockerfileName}`);
+    const dockerfileText = await readFile(file, 'utf8');
+    const ignoreFile = (await readFile(path.join(dir, `${rel}.dockerignore`), 'utf8').catch(() => undefined)) ??
+      (await readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => undefined));
+    const ignore = ignoreFile !== undefined ? createIgnoreMatcher(ignoreFile) : undefined;
+    const digestOf = digests ? (p: string) => digests.get(p) : undefined;
+    return { dir, dockerfileName: rel, dockerfileText, ...(ignore ? { ignore } : {}), ...(digestOf ? { digestOf } : {}), scratch, dispose };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
+
+/** The classic body: a tar (possibly compressed) unpacked into dir, or a bare Dockerfile. Returns the Dockerfile name. */
+async function unpackClassic(body: NodeJS.ReadableStream, dir: string, name: string, signal?: AbortSignal): Promise<string> {
+  let dockerfileName = name;
+  {
+    const opts = { signal };
     const { stream } = await maybeDecompress(body, { signal: opts.signal });
     const { head, rest } = await readHead(stream, 512);
-    let dockerfileName = opts.dockerfile || 'Dockerfile';
     if (head.length === 0) throw invalidArgument('Cannot locate specified Dockerfile: ' + dockerfileName);
     if (isTarHeader(head)) {
       // The docker CLI's tar for a Dockerfile outside the context (ReplaceFileTarWrapper) ends without padding or
@@ -103,21 +142,6 @@ export async function openBuildContext(
       dockerfileName = 'Dockerfile';
       await writeFile(path.join(dir, dockerfileName), Buffer.concat(chunks));
     }
-    const rel = path.posix.normalize('/' + dockerfileName.replace(/\\/g, '/')).slice(1);
-    let file = path.join(dir, rel);
-    let st = await lstat(file).catch(() => undefined);
-    if (!st && !opts.dockerfile) {
-      file = path.join(dir, 'dockerfile');
-      st = await lstat(file).catch(() => undefined);
-    }
-    if (!st || !st.isFile()) throw invalidArgument(`Cannot locate specified Dockerfile: ${dockerfileName}`);
-    const dockerfileText = await readFile(file, 'utf8');
-    const ignoreFile = (await readFile(path.join(dir, `${rel}.dockerignore`), 'utf8').catch(() => undefined)) ??
-      (await readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => undefined));
-    const ignore = ignoreFile !== undefined ? createIgnoreMatcher(ignoreFile) : undefined;
-    return { dir, dockerfileName: rel, dockerfileText, ...(ignore ? { ignore } : {}), scratch, dispose };
-  } catch (e) {
-    await dispose();
-    throw e;
   }
+  return dockerfileName;
 }

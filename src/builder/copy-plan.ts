@@ -154,6 +154,8 @@ export interface CollectOptions {
   /** --exclude patterns, relative to the source. */
   exclude?: IgnoreMatcher;
   signal?: AbortSignal;
+  /** Content digests already known by host path (context files linked from the daemon's verified cache). */
+  knownDigest?(hostPath: string): string | undefined;
 }
 
 async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
@@ -201,7 +203,7 @@ async function collectLeaf(root: string, rel: string, dest: string, st: import('
     const target = await readlink(host);
     out.push({ dest, type: 'symlink', size: 0, mode: 0o777, ...owner, mtime: st.mtimeMs / 1000, linkTarget: target, digest: `link:${target}`, from: rel });
   } else if (st.isFile()) {
-    out.push({ dest, type: 'file', source: host, size: st.size, mode, ...owner, mtime: st.mtimeMs / 1000, digest: await sha256File(host, o.signal), from: rel });
+    out.push({ dest, type: 'file', source: host, size: st.size, mode, ...owner, mtime: st.mtimeMs / 1000, digest: o.knownDigest?.(host) ?? (await sha256File(host, o.signal)), from: rel });
   }
   // devices, fifos and sockets are not copied
 }

@@ -24,6 +24,7 @@ import { safeExtract } from '../store/diff/safe-extract.ts';
 import { resolveScoped } from '../sys/scoped-path.ts';
 import { BuildCache, explainMiss, type CacheInputs } from './build-cache.ts';
 import { openBuildContext, type BuildContext } from './build-context.ts';
+import { ContextCache } from './context-cache.ts';
 import {
   checkMultiSource, collectSource, copyLayerTar, digestOfDigests, expandSource, itemDigests, parentDirs, parseChmod,
   resolveDest, targetFor, type CopyItem, type OwnerSpec,
@@ -86,6 +87,8 @@ export interface BuildRequest {
   resources?: Record<string, unknown>;
   /** Berth: print why steps missed the cache. */
   explainCache?: boolean;
+  /** Berth: the body is an incremental context (context-cache.ts), not a tar. */
+  berthContext?: boolean;
   signal?: AbortSignal;
   out: BuildOutput;
 }
@@ -179,11 +182,13 @@ function commandError(argv: string[], code: number): BerthError {
 
 export class Builder {
   readonly cache: BuildCache;
+  readonly contextCache: ContextCache;
   private readonly d: BuilderDeps;
 
-  private constructor(d: BuilderDeps, cache: BuildCache) {
+  private constructor(d: BuilderDeps, cache: BuildCache, contextCache: ContextCache) {
     this.d = d;
     this.cache = cache;
+    this.contextCache = contextCache;
   }
 
   static async open(d: BuilderDeps): Promise<Builder> {
@@ -195,18 +200,28 @@ export class Builder {
     for (const key of await d.images.snapshotter.listContainers().catch(() => [] as string[])) {
       if (key.startsWith('build-')) await d.images.snapshotter.remove(key).catch(() => {});
     }
-    return new Builder(d, cache);
+    const contextCache = await ContextCache.open(path.join(d.root, 'context-cache'));
+    return new Builder(d, cache, contextCache);
+  }
+
+  /** Berth's incremental context: which of these contents (sha256 hex) the daemon needs sent. */
+  missingContext(hexes: string[]): Promise<string[]> {
+    return this.contextCache.missing(hexes);
   }
 
   private imageExists = (id: string) => !!this.d.images.store.get(id);
 
   /** Runs a build; returns the final image id. */
   async build(req: BuildRequest): Promise<string> {
-    const ctx = await openBuildContext(req.context, { root: path.join(this.d.root, 'tmp'), dockerfile: req.dockerfile, signal: req.signal });
+    const ctx = await openBuildContext(req.context, {
+      root: path.join(this.d.root, 'tmp'), dockerfile: req.dockerfile, signal: req.signal,
+      ...(req.berthContext ? { cache: this.contextCache } : {}),
+    });
     try {
       return await this.buildIn(ctx, req);
     } finally {
       await ctx.dispose();
+      if (req.berthContext) void this.contextCache.prune().catch((e) => this.d.log.warn('context cache prune failed', { error: errorMessage(e) }));
     }
   }
 
@@ -663,6 +678,7 @@ export class Builder {
             mode: chmod,
             exclude,
             signal: o.signal,
+            ...(fromContext && o.ctx.digestOf ? { knownDigest: o.ctx.digestOf } : {}),
           })));
           if (m.isDir && !(await this.isDirIn(parentRoot, target))) {
             const st = await lstat(path.join(srcRoot, m.rel));

@@ -218,6 +218,13 @@ export async function main(argv: string[]): Promise<void> {
   });
   network.setContainers({ get: (r) => containers.get(r), all: () => containers.all() });
   await containers.init();
+  {
+    // Layers and blobs no image or container references (a load/pull/commit killed between data and record). The
+    // API is not serving yet, so nothing is in flight: no grace period.
+    const retainLayers = containers.all().map((c) => c.LayerChain).filter((l): l is string => !!l);
+    const gc = await images.collectGarbage({ retainLayers, minAgeMs: 0 });
+    if (gc.layers.length || gc.blobs.length) log.info('removed unreferenced image data', { layers: gc.layers.length, blobs: gc.blobs.length });
+  }
   const imageArchive = await ImageArchive.open(images, { imageInUse: (id) => containers.imageInUse(id) });
   const registryCfg = {
     insecure: cfg.insecureRegistries,
@@ -420,6 +427,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   backends.build = {
     build: (p) => builder.build(p),
+    missingContext: (h) => builder.missingContext(h),
     prune: (o) =>
       builder.prune(o, async (id) => {
         await images.remove(id, { imageInUse: (i: string) => containers.imageInUse(i) });

@@ -73,14 +73,30 @@ class Spool implements ArchiveFiles {
     const hash = createHash('sha256');
     let size = 0;
     const fh = await open(path, 'wx', 0o600);
+    // Chunks are batched into ~1 MiB writes with one write in flight, so hashing overlaps the disk.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    let inFlight: Promise<unknown> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      const bufs = batch;
+      batch = [];
+      batched = 0;
+      inFlight = fh.writev(bufs);
+    };
     try {
       for await (const chunk of body) {
         signal?.throwIfAborted();
         hash.update(chunk);
         size += chunk.length;
-        await fh.write(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= 1 << 20) await flush();
       }
+      if (batched) await flush();
+      await inFlight;
     } finally {
+      await inFlight.catch(() => {});
       await fh.close();
     }
     this.links.delete(name);
@@ -269,26 +285,40 @@ export class ImageArchive {
         unpin.push(this.images.pinLayer(chainId));
         checkClaim(path);
         // The uncompressed tar is kept (by diffID) so `save` can stream it back byte for byte.
-        if (!(await content.has(diffId))) {
-          const file = spool.resolve(path)!;
-          const { stream } = await maybeDecompress(createReadStream(file.path), { signal });
-          try {
-            await content.ingest(stream, { expected: { digest: diffId }, signal });
-          } catch (e) {
-            if (isBerthError(e, 'invalid_argument')) throw invalidArgument(`invalid diffID for layer ${i}: ${e.message}`, 'digest_mismatch');
-            throw e;
-          }
-          createdBlobs.push(diffId);
-        }
-        if (!(await snap.hasLayer(chainId))) {
+        const file = spool.resolve(path)!;
+        const needBlob = !(await content.has(diffId));
+        const needLayer = !(await snap.hasLayer(chainId));
+        const apply = async (tar: NodeJS.ReadableStream | { file: string }) => {
           let applied;
           try {
-            applied = await snap.applyLayer({ parent, chainId, tar: await content.readStream(diffId), signal });
+            applied = await snap.applyLayer({ parent, chainId, tar, signal });
           } catch (e) {
             if (signal?.aborted) throw e;
             throw invalidArgument(`failed to register layer: ${layerErrorText(errorMessage(e))}`, 'invalid_layer');
           }
           if (!applied.existed) createdLayers.push(chainId);
+        };
+        if (needBlob && file.digest === diffId) {
+          // A plain layer, hashed while spooled: the spool file becomes the blob (hard link, fsynced) while the same
+          // bytes are unpacked, instead of copying 100s of MB once more before unpacking them.
+          const [b, l] = await Promise.allSettled([
+            content.adopt(file.path, { digest: diffId, size: file.size }).then(() => void createdBlobs.push(diffId)),
+            needLayer ? apply({ file: file.path }) : Promise.resolve(),
+          ]);
+          if (b.status === 'rejected') throw b.reason;
+          if (l.status === 'rejected') throw l.reason;
+        } else {
+          if (needBlob) {
+            const { stream } = await maybeDecompress(createReadStream(file.path), { signal });
+            try {
+              await content.ingest(stream, { expected: { digest: diffId }, signal });
+            } catch (e) {
+              if (isBerthError(e, 'invalid_argument')) throw invalidArgument(`invalid diffID for layer ${i}: ${e.message}`, 'digest_mismatch');
+              throw e;
+            }
+            createdBlobs.push(diffId);
+          }
+          if (needLayer) await apply(await content.readStream(diffId));
         }
         sizes.push((await snap.layerInfo(chainId))?.size ?? 0);
         parent = chainId;

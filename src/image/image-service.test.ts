@@ -148,6 +148,27 @@ describe('ImageService', () => {
     assert.deepEqual(await readdir(join(root, 'content/ingest')), []);
   });
 
+  it('collectGarbage: keeps what images, pins and containers use, and young data; removes the rest', async () => {
+    const id = await images.importRootfs(Readable.from([tar]), { repoTag: 'gc:1' });
+    const base = sha256Digest(tar);
+    // What a load killed after its layers and blobs but before the record leaves: a child layer + its blob + a config.
+    const childTar = await makeLayerTar({ 'orphan.txt': 'o' }, root);
+    const child = await images.snapshotter.applyLayer({ parent: base, tar: Readable.from([childTar]) });
+    await images.content.ingest(childTar);
+    const stray = await images.content.ingest(Buffer.from('{"stray":true}'));
+    const other = await images.snapshotter.applyLayer({ parent: null, tar: Readable.from([await makeLayerTar({ 'kept.txt': 'k' }, root)]) });
+    const unpin = images.pinLayer(other.chainId);
+    // Young data is kept (grace period), and a container's layer with its ancestors always.
+    assert.deepEqual(await images.collectGarbage(), { layers: [], blobs: [] });
+    assert.deepEqual(await images.collectGarbage({ minAgeMs: 0, retainLayers: [child.chainId] }), { layers: [], blobs: [stray.digest] });
+    assert.deepEqual(await images.collectGarbage({ minAgeMs: 0 }), { layers: [child.chainId], blobs: [child.diffId] });
+    unpin();
+    assert.deepEqual(await images.collectGarbage({ minAgeMs: 0 }), { layers: [other.chainId], blobs: [] });
+    assert.deepEqual(await layers(), [base]);
+    assert.deepEqual((await blobs()).sort(), [id, base].sort());
+    await images.remove('gc:1', noContainers);
+  });
+
   it('imports xz and zstd archives', async () => {
     const xz = (await run('xz', ['-c'], { input: tar })).stdout;
     const zst = (await run('zstd', ['-c', '-q'], { input: tar })).stdout;

@@ -255,6 +255,62 @@ export class ImageService {
     return removed;
   }
 
+  /**
+   * Garbage collection from roots: image records (their layer chains and config/layer blobs), pinned in-flight layers
+   * and `retainLayers` (the chain ids containers are prepared on, with their ancestors and those layers' blobs) are
+   * live; every other layer and blob whose data is older than `minAgeMs` is removed, layers children first. What a
+   * crash left between "data committed" and "record written" (a load, pull, commit or import killed half-way) goes.
+   * The grace period covers operations that commit data before pinning or recording it; at daemon start, before the
+   * API serves anything, nothing is in flight and 0 is right.
+   */
+  async collectGarbage(opts: { retainLayers?: Iterable<string>; minAgeMs?: number; now?: number } = {}): Promise<{ layers: string[]; blobs: string[] }> {
+    const cutoff = (opts.now ?? Date.now()) - (opts.minAgeMs ?? 60_000);
+    const all = await this.snap.listLayers();
+    const info = new Map<string, { parent: string | null; diffId: string } | undefined>();
+    for (const l of all) info.set(l, await this.snap.layerInfo(l));
+    // Live layers: referenced, pinned, retained, too young; then everything below them.
+    const live = this.referencedLayers();
+    for (const l of opts.retainLayers ?? []) live.add(l);
+    for (const l of all) {
+      if (live.has(l)) continue;
+      const created = await this.snap.layerCreated(l);
+      if (created !== undefined && created > cutoff) live.add(l);
+    }
+    for (const l of [...live]) {
+      let id = info.get(l)?.parent ?? null;
+      for (let guard = 0; id && guard < 1000 && !live.has(id); guard++) {
+        live.add(id);
+        id = info.get(id)?.parent ?? null;
+      }
+    }
+    const removedLayers: string[] = [];
+    let pending = all.filter((l) => !live.has(l));
+    while (pending.length) {
+      const isParent = new Set(pending.map((l) => info.get(l)?.parent).filter((p): p is string => !!p));
+      const leaves = pending.filter((l) => !isParent.has(l));
+      if (!leaves.length) break;
+      for (const l of leaves) {
+        await this.snap.removeLayer(l);
+        removedLayers.push(l);
+      }
+      pending = pending.filter((l) => !leaves.includes(l));
+    }
+    const liveBlobs = this.referencedBlobs();
+    for (const l of live) {
+      const d = info.get(l)?.diffId;
+      if (d) liveBlobs.add(d);
+    }
+    const removedBlobs: string[] = [];
+    for (const b of await this.content.list()) {
+      if (liveBlobs.has(b)) continue;
+      const modified = await this.content.modified(b);
+      if (modified !== undefined && modified > cutoff) continue;
+      await this.content.delete(b);
+      removedBlobs.push(b);
+    }
+    return { layers: removedLayers, blobs: removedBlobs };
+  }
+
   /** Keeps a layer from being collected while an operation (e.g. `docker load`) builds on it; returns the release. */
   pinLayer(chainId: string): () => void {
     return this.pin(chainId);

@@ -8,7 +8,6 @@
 // and survive cancel and restart; the next attempt continues with `Range: bytes=N-`. Each blob is retried with
 // backoff on network errors (never on a digest mismatch).
 
-import { Transform } from 'node:stream';
 import { chainIdOf, sha256Digest } from '../base/digest.ts';
 import { BerthError, errorMessage, invalidArgument, isBerthError } from '../base/errors.ts';
 import { KeyedMutex } from '../base/keyed-mutex.ts';
@@ -330,21 +329,13 @@ export class Puller {
           await this.layerLocks.run(chainId, async () => {
             if (await snap.hasLayer(chainId)) return;
             const total = (await images.content.info(diffIds[i]!))?.size ?? 0;
-            let current = 0;
-            const report = throttled((c, t) => say(layerProgress('Extracting', lid, c, t)));
-            const counter = new Transform({
-              transform(chunk: Buffer, _e, cb) {
-                current += chunk.length;
-                report(current, total, current >= total);
-                cb(null, chunk);
-              },
-            });
-            const src = await images.content.readStream(diffIds[i]!);
-            src.on('error', (e) => counter.destroy(e));
-            src.pipe(counter);
+            say(layerProgress('Extracting', lid, 0, total));
             let applied;
             try {
-              applied = await snap.applyLayer({ parent, chainId, tar: counter, signal: ac.signal });
+              // GNU tar reads the diffID blob itself (no pipe through this process); the same bytes are hashed and
+              // scanned from the page cache in parallel.
+              applied = await snap.applyLayer({ parent, chainId, tar: { file: images.content.blobPath(diffIds[i]!) }, signal: ac.signal });
+              say(layerProgress('Extracting', lid, total, total));
             } catch (e) {
               if (ac.signal.aborted) throw e;
               throw invalidArgument(`failed to register layer: ${errorMessage(e)}`, 'invalid_layer');

@@ -125,17 +125,18 @@ function labelMatches(labels: Record<string, string>, expr: string): boolean {
 /** "80/tcp" → port and protocol. */
 function parsePortKey(key: string): { port: number; proto: 'tcp' | 'udp' | 'sctp' } {
   const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(key);
-  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw invalidArgument(`invalid port specification: "${key}"`);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw invalidArgument(`invalid port specification: "${key.split('/')[0]}"`, 'invalid_port');
   return { port: Number(m[1]), proto: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp' | 'sctp' };
 }
 
 function parseHostPort(s: string | undefined): [number, number] | undefined {
   if (!s) return undefined;
+  // Docker's daemon-side check (the CLI rejects these itself as "invalid hostPort"; raw API calls get this).
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-  if (!m) throw invalidArgument(`invalid hostPort: ${s}`);
+  if (!m) throw invalidArgument(`invalid port specification: "${s}"`, 'invalid_port');
   const a = Number(m[1]);
   const b = m[2] === undefined ? a : Number(m[2]);
-  if (a > 65535 || b > 65535 || b < a) throw invalidArgument(`invalid hostPort: ${s}`);
+  if (a > 65535 || b > 65535 || b < a) throw invalidArgument(`invalid port specification: "${s}"`, 'invalid_port');
   return a === 0 && b === 0 ? undefined : [a, b];
 }
 
@@ -791,6 +792,7 @@ export class NetworkService {
     if (this.allNetworks().some((n) => n.Name === name)) throw conflict(`network with name ${name} already exists`, 'network_exists');
     if (body.EnableIPv6) throw notImplemented('IPv6 networks are not supported');
     const ipamCfg = (body.IPAM?.Config ?? []).filter((c) => c && (c.Subnet || c.Gateway || c.IPRange));
+    validateIpam(ipamCfg);
     if (ipamCfg.length > 1) throw notImplemented('only one IPv4 pool per network is supported');
     const others = this.allNetworks().filter((n) => n.Driver === 'bridge' && n.IPAM.Config[0]?.Subnet).map((n) => parseCidr(n.IPAM.Config[0]!.Subnet));
     let pool: PoolConfig;
@@ -1093,6 +1095,44 @@ function clashes(taken: Set<string>, m: PortMapping): boolean {
     if (kip === '0.0.0.0' || ip === '0.0.0.0') return true;
   }
   return false;
+}
+
+/** Docker's ValidateIPAM (IPv4): every problem of every pool, before anything is allocated or created. */
+function validateIpam(cfgs: PoolConfig[]): void {
+  const errs: string[] = [];
+  const prefixOf = (s: string) => {
+    try {
+      return { ...parseIpPrefix(s), cidr: parseCidr(s) };
+    } catch {
+      return undefined;
+    }
+  };
+  for (const c of cfgs) {
+    if (!c.Subnet) continue; // "a gateway or IP range requires a subnet" below
+    const sub = prefixOf(c.Subnet);
+    if (!sub) {
+      errs.push(`invalid subnet ${c.Subnet}: invalid CIDR block notation`);
+      continue;
+    }
+    if (sub.ip !== sub.cidr.base) errs.push(`invalid subnet ${c.Subnet}: it should be ${formatCidr(sub.cidr)}`);
+    if (c.IPRange) {
+      const r = prefixOf(c.IPRange);
+      if (!r) errs.push(`invalid ip-range ${c.IPRange}: invalid CIDR block notation`);
+      else {
+        if (r.prefix < sub.prefix) errs.push(`invalid ip-range ${c.IPRange}: CIDR block is bigger than its parent subnet ${formatCidr(sub.cidr)}`);
+        if (r.ip !== r.cidr.base) errs.push(`invalid ip-range ${c.IPRange}: it should be ${formatCidr(r.cidr)}`);
+        if (!overlaps(sub.cidr, r.cidr)) errs.push(`invalid ip-range ${c.IPRange}: parent subnet ${formatCidr(sub.cidr)} doesn't contain ip-range`);
+      }
+    }
+    if (c.Gateway) {
+      if (!isIp(c.Gateway)) errs.push(`invalid gateway ${c.Gateway}: invalid address`);
+      else if (!overlaps(sub.cidr, { base: parseIpPrefix(`${c.Gateway}/32`).ip, prefix: 32 })) {
+        errs.push(`invalid gateway ${c.Gateway}: parent subnet ${formatCidr(sub.cidr)} doesn't contain this address`);
+      }
+    }
+  }
+  if (!errs.length) return;
+  throw invalidArgument(`invalid network config:\n${errs.length === 1 ? errs[0] : errs.map((e) => `* ${e}`).join('\n')}`, 'invalid_ipam');
 }
 
 function notImplemented(msg: string): BerthError {

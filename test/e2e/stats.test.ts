@@ -3,12 +3,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Daemon, isRoot, runCmd, sleep } from './harness.ts';
 
 async function cpuTicks(pid: number): Promise<number> {
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15), in 1/100 s
+}
+
+async function waitForSize(d: Daemon, name: string, min: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ps = (await d.api('GET', '/containers/json?all=1&size=1')).body as { Names: string[]; SizeRw: number }[];
+    if ((ps.find((c) => c.Names[0] === `/${name}`)?.SizeRw ?? 0) >= min) return;
+    await sleep(100);
+  }
+  throw new Error(`${name} never reached ${min} bytes`);
 }
 
 describe('stats', { skip: !isRoot() && 'needs root' }, () => {
@@ -121,6 +131,60 @@ describe('stats', { skip: !isRoot() && 'needs root' }, () => {
     assert.match(yes.stdout, /Deleted Containers:\n[0-9a-f]{64}\n\n/);
     assert.match(yes.stdout, /Total reclaimed space: 300kB/);
     assert.equal((await d.docker(['ps', '-aq'])).stdout.trim(), '');
+  });
+
+  test('system df counts a layer two images share once; system prune -a keeps only what running containers use', async () => {
+    const run = async (args: string[]) => {
+      const r = await d.berth(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    // A second image on top of busybox (shares its layer), a stopped container on it, a running one on busybox.
+    await run(['run', '--name', 'mk2', '--network', 'none', 'busybox', 'sh', '-c', 'head -c 200000 /dev/urandom > /blob']);
+    await run(['commit', 'mk2', 'second:1']);
+    await run(['rm', 'mk2']);
+    await run(['create', '--name', 'stopped2', '--network', 'none', 'second:1', 'true']);
+    await run(['run', '-d', '--name', 'runner', '--network', 'none', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /rw; sleep 600']);
+    await waitForSize(d, 'runner', 100000);
+
+    const df = (await d.api('GET', '/system/df')).body;
+    const imgs = (await d.api('GET', '/images/json')).body as { Id: string; RepoTags: string[]; Size: number }[];
+    const busy = imgs.find((i) => i.RepoTags.includes('busybox:latest'))!;
+    const second = imgs.find((i) => i.RepoTags.includes('second:1'))!;
+    assert.ok(second.Size >= busy.Size + 200000, `${second.Size} vs ${busy.Size}`);
+    // Shared layer once: the total is the bigger image's size (it holds busybox's layer plus its own), not the sum.
+    assert.equal(df.LayersSize, second.Size);
+    const dfImg = (id: string) => df.Images.find((i: { Id: string }) => i.Id === id);
+    assert.equal(dfImg(busy.Id).SharedSize, busy.Size);
+    assert.equal(dfImg(second.Id).SharedSize, busy.Size);
+    assert.equal(dfImg(busy.Id).Containers, 1);
+    assert.equal(dfImg(second.Id).Containers, 1);
+    // Containers: df's SizeRw = ps -s's; the CLIs agree with each other.
+    const ps = (await d.api('GET', '/containers/json?all=1&size=1')).body as { Names: string[]; SizeRw: number; SizeRootFs: number }[];
+    for (const c of ps) {
+      const dc = df.Containers.find((x: { Names: string[] }) => x.Names[0] === c.Names[0]);
+      assert.equal(dc.SizeRw, c.SizeRw, c.Names[0]);
+      assert.equal(dc.SizeRootFs, c.SizeRootFs, c.Names[0]);
+    }
+    assert.equal((await d.berth(['system', 'df'])).stdout, (await d.docker(['system', 'df'])).stdout);
+    assert.match((await d.docker(['system', 'df'])).stdout, /^Images\s+2\s+2\s/m);
+    assert.equal((await d.berth(['ps', '-a', '-s', '--format', '{{.Names}} {{.Size}}'])).stdout, (await d.docker(['ps', '-a', '-s', '--format', '{{.Names}} {{.Size}}'])).stdout);
+
+    // prune -a: the stopped container goes, then second:1 (no container left on it) and its own layer; busybox stays.
+    const out = await run(['system', 'prune', '-a', '-f']);
+    assert.match(out, /Deleted Containers:\n[0-9a-f]{64}\n/);
+    assert.match(out, new RegExp(`untagged: second:1\\ndeleted: ${second.Id}`));
+    const after = (await d.api('GET', '/images/json')).body as { Id: string }[];
+    assert.deepEqual(after.map((i) => i.Id), [busy.Id]);
+    assert.deepEqual((await d.api('GET', '/containers/json?all=1')).body.map((c: { Names: string[] }) => c.Names[0]), ['/runner']);
+    const layers = await readdir(join(d.dataRoot, 'storage/overlay/layers'));
+    assert.equal(layers.length, 1);
+    const blobs = (await readdir(join(d.dataRoot, 'image/content/blobs/sha256'))).sort();
+    const inspect = (await d.api('GET', `/images/${busy.Id}/json`)).body;
+    assert.deepEqual(blobs, [busy.Id.slice(7), inspect.RootFS.Layers[0].slice(7)].sort());
+    const df2 = (await d.api('GET', '/system/df')).body;
+    assert.equal(df2.LayersSize, busy.Size);
+    await run(['rm', '-f', 'runner']);
   });
 
   test('sampler cost: 20 idle containers watched by one docker stats stream', async () => {

@@ -3,6 +3,7 @@
 // failure as {"errorDetail": {"message": ...}, "error": ...} — what the docker CLI renders with DOCKER_BUILDKIT=0.
 // `explaincache=1` (sent by `berth build`) adds " ---> Cache miss: <step> — <why>" lines.
 import { errorMessage, invalidArgument, notImplemented } from '../../base/errors.ts';
+import { BERTH_CONTEXT_CHECK_PATH, BERTH_CONTEXT_MEDIA_TYPE } from '../../spec/build-context.ts';
 import type { BuildBackend, BuildParams } from '../backend.ts';
 import { boolParam, commonHeaders, intParam, type Ctx, type Route } from '../server.ts';
 
@@ -73,6 +74,7 @@ async function build(ctx: Ctx): Promise<void> {
   try {
     await b.build({
       ...params,
+      ...((ctx.req.headers['content-type'] ?? '').split(';')[0]!.trim() === BERTH_CONTEXT_MEDIA_TYPE ? { berthContext: true } : {}),
       context: ctx.bodyStream(),
       signal: ctx.signal,
       out: { stream: (s) => write({ stream: s }), aux: (a) => write({ aux: a }) },
@@ -98,7 +100,18 @@ async function prune(ctx: Ctx): Promise<void> {
   ctx.json(200, await backend(ctx).prune({ all, filters: ctx.query.get('filters') ?? undefined }));
 }
 
+/** Berth: POST /berth/build/context {digests: [hex]} → {missing: [hex]} (what an incremental context must send). */
+async function contextCheck(ctx: Ctx): Promise<void> {
+  const b = backend(ctx);
+  if (!b.missingContext) throw notImplemented('incremental build contexts are not available');
+  const body = await ctx.readJson<{ digests?: unknown }>();
+  const digests = body?.digests;
+  if (!Array.isArray(digests) || digests.some((d) => typeof d !== 'string')) throw invalidArgument('digests: a list of sha256 hex strings is required');
+  ctx.json(200, { missing: await b.missingContext(digests as string[]) });
+}
+
 export const buildRoutes: Route[] = [
+  { method: 'POST', path: BERTH_CONTEXT_CHECK_PATH, handler: contextCheck },
   { method: 'POST', path: '/build', handler: build },
   { method: 'POST', path: '/build/prune', handler: prune },
 ];

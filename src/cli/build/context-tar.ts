@@ -70,8 +70,24 @@ export interface ContextTar {
   chunks: AsyncGenerator<Buffer>;
 }
 
-/** Prepares the tar of a context directory. Throws when the directory or the Dockerfile is missing. */
-export async function contextTar(o: ContextTarOptions): Promise<ContextTar> {
+/** One entry of a context walk (.dockerignore applied). */
+export interface ContextWalkEntry {
+  rel: string;
+  type: 'd' | 'l' | 'f';
+  mode: number;
+  /** Seconds. */
+  mtime: number;
+  size: number;
+  link?: string;
+  /** Files on disk. */
+  host?: string;
+  /** Generated files (a Dockerfile from stdin or from outside the context). */
+  data?: Buffer;
+  stat?: import('node:fs').Stats;
+}
+
+/** Walks a context directory: the Dockerfile name to send and the entries, in tar order. */
+export async function contextEntries(o: Omit<ContextTarOptions, 'onBytes'>): Promise<{ root: string; dockerfileName: string; entries: AsyncGenerator<ContextWalkEntry> }> {
   const root = path.resolve(o.dir);
   const st = await lstat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new Error(`unable to prepare context: path "${o.dir}" not found`);
@@ -100,11 +116,7 @@ export async function contextTar(o: ContextTarOptions): Promise<ContextTar> {
     (await readFile(path.join(root, '.dockerignore'), 'utf8').catch(() => undefined));
   const matcher: IgnoreMatcher | undefined = ignoreText !== undefined ? createIgnoreMatcher(ignoreText) : undefined;
   const always = new Set([dockerfileName, '.dockerignore']);
-  const count = (b: Buffer) => {
-    o.onBytes?.(b.length);
-    return b;
-  };
-  async function* walk(rel: string): AsyncGenerator<Buffer> {
+  async function* walk(rel: string): AsyncGenerator<ContextWalkEntry> {
     const names = (await readdir(rel ? path.join(root, rel) : root)).sort();
     for (const n of names) {
       const p = rel ? `${rel}/${n}` : n;
@@ -116,31 +128,50 @@ export async function contextTar(o: ContextTarOptions): Promise<ContextTar> {
       }
       const mtime = Math.floor(s.mtimeMs / 1000);
       if (s.isDirectory()) {
-        yield count(entryHeader(`${p}/`, '5', s.mode & 0o7777, 0, mtime));
+        yield { rel: p, type: 'd', mode: s.mode & 0o7777, mtime, size: 0, stat: s };
         yield* walk(p);
       } else if (s.isSymbolicLink()) {
-        yield count(entryHeader(p, '2', 0o777, 0, mtime, await readlink(path.join(root, p))));
+        yield { rel: p, type: 'l', mode: 0o777, mtime, size: 0, link: await readlink(path.join(root, p)), stat: s };
       } else if (s.isFile()) {
-        yield count(entryHeader(p, '0', s.mode & 0o7777, s.size, mtime));
+        yield { rel: p, type: 'f', mode: s.mode & 0o7777, mtime, size: s.size, host: path.join(root, p), stat: s };
+      }
+    }
+  }
+  async function* all(): AsyncGenerator<ContextWalkEntry> {
+    yield* walk('');
+    if (extra) yield { rel: extra.name, type: 'f', mode: 0o644, mtime: Math.floor(Date.now() / 1000), size: extra.data.length, data: extra.data };
+  }
+  return { root, dockerfileName, entries: all() };
+}
+
+/** Prepares the tar of a context directory. Throws when the directory or the Dockerfile is missing. */
+export async function contextTar(o: ContextTarOptions): Promise<ContextTar> {
+  const { dockerfileName, entries } = await contextEntries(o);
+  const count = (b: Buffer) => {
+    o.onBytes?.(b.length);
+    return b;
+  };
+  async function* all(): AsyncGenerator<Buffer> {
+    for await (const e of entries) {
+      if (e.type === 'd') yield count(entryHeader(`${e.rel}/`, '5', e.mode, 0, e.mtime));
+      else if (e.type === 'l') yield count(entryHeader(e.rel, '2', 0o777, 0, e.mtime, e.link));
+      else if (e.data) {
+        yield count(entryHeader(e.rel, '0', e.mode, e.data.length, e.mtime));
+        yield count(e.data);
+        yield count(pad(e.data.length));
+      } else {
+        yield count(entryHeader(e.rel, '0', e.mode, e.size, e.mtime));
         let sent = 0;
-        if (s.size > 0) {
-          for await (const c of createReadStream(path.join(root, p), { end: s.size - 1 }) as AsyncIterable<Buffer>) {
-            const take = c.subarray(0, Math.min(c.length, s.size - sent));
+        if (e.size > 0) {
+          for await (const c of createReadStream(e.host!, { end: e.size - 1 }) as AsyncIterable<Buffer>) {
+            const take = c.subarray(0, Math.min(c.length, e.size - sent));
             sent += take.length;
             yield count(take);
           }
         }
-        if (sent < s.size) yield count(Buffer.alloc(s.size - sent));
-        yield count(pad(s.size));
+        if (sent < e.size) yield count(Buffer.alloc(e.size - sent));
+        yield count(pad(e.size));
       }
-    }
-  }
-  async function* all(): AsyncGenerator<Buffer> {
-    yield* walk('');
-    if (extra) {
-      yield count(entryHeader(extra.name, '0', 0o644, extra.data.length, Math.floor(Date.now() / 1000)));
-      yield count(extra.data);
-      yield count(pad(extra.data.length));
     }
     yield count(Buffer.alloc(BLOCK * 2));
   }

@@ -66,22 +66,7 @@ export function sendError(res: ServerResponse, e: RegistryError): void {
   sendJson(res, e.status, e.body(), e.headers);
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > limit) throw regErr('SIZE_INVALID', `body larger than ${limit} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/**
- * A manifest PUT's body, refused above MAX_MANIFEST_BYTES (4 MiB, as distribution) with MANIFEST_INVALID and 413, as
- * soon as Content-Length or the bytes read say so (node:http discards the rest of the body after the answer, so the
- * client reads the error rather than a reset).
- */
+/** A manifest PUT's body, refused above MAX_MANIFEST_BYTES (4 MiB, as distribution) with MANIFEST_INVALID and 413. */
 async function readManifestBody(req: IncomingMessage): Promise<Buffer> {
   const tooLarge = () =>
     new RegistryError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, {

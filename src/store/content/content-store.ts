@@ -7,7 +7,8 @@
 //   ROOT/content/ingest/<random>      in-flight writes
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidArgument, notFound } from '../../base/errors.ts';
@@ -95,6 +96,11 @@ export class ContentStore implements BlobReader, BlobWriter {
     }
   }
 
+  /** When the blob was committed (ms since the epoch); undefined if absent. */
+  async modified(digest: string): Promise<number | undefined> {
+    return (await stat(this.blobPath(digest)).catch(() => undefined))?.mtimeMs;
+  }
+
   async delete(digest: string): Promise<void> {
     try {
       await unlink(this.blobPath(digest));
@@ -109,6 +115,37 @@ export class ContentStore implements BlobReader, BlobWriter {
     return (await readdir(this.blobDir)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
+  /**
+   * Commits an existing file (same filesystem) by hard link, without copying: for data a caller already hashed while
+   * writing it (`docker load`'s spool). The caller vouches for `digest`; the size is checked. The file is fsynced and
+   * made read-only (its other name, if kept, shares the inode).
+   */
+  async adopt(path: string, expected: { digest: string; size: number }): Promise<BlobInfo> {
+    assertDigest(expected.digest);
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (st.size !== expected.size) {
+        throw invalidArgument(`size mismatch for ${expected.digest}: got ${st.size} bytes, expected ${expected.size}`, 'size_mismatch');
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (await this.has(expected.digest)) return { digest: expected.digest, size: expected.size };
+    await chmod(path, 0o444);
+    try {
+      await link(path, this.blobPath(expected.digest));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EXDEV') return this.ingest(createReadStream(path), { expected });
+      if (code !== 'EEXIST') throw e;
+      return { digest: expected.digest, size: expected.size };
+    }
+    await fsyncDir(this.blobDir);
+    return { digest: expected.digest, size: expected.size };
+  }
+
   async ingest(input: NodeJS.ReadableStream | Uint8Array, opts: IngestOptions = {}): Promise<BlobInfo> {
     if (opts.expected) assertDigest(opts.expected.digest);
     const tmp = join(this.ingestDir, randomBytes(12).toString('hex'));
@@ -117,6 +154,8 @@ export class ContentStore implements BlobReader, BlobWriter {
     const fh = await open(tmp, 'wx', 0o444);
     let committed = false;
     try {
+      // One write in flight while the next chunk is hashed (chunks are never reused by their producers).
+      let inFlight: Promise<unknown> = Promise.resolve();
       try {
         const source = input instanceof Uint8Array ? [input] : input;
         for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
@@ -128,11 +167,14 @@ export class ContentStore implements BlobReader, BlobWriter {
           if (opts.expected?.size !== undefined && size > opts.expected.size) {
             throw invalidArgument(`size mismatch for ${opts.expected.digest}: more than ${opts.expected.size} bytes`, 'size_mismatch');
           }
-          await fh.write(buf);
+          await inFlight;
+          inFlight = fh.write(buf);
         }
+        await inFlight;
         opts.signal?.throwIfAborted();
         await fh.sync();
       } finally {
+        await inFlight.catch(() => {});
         await fh.close();
       }
       const digest = `sha256:${hash.digest('hex')}`;

@@ -25,7 +25,7 @@ const minor = (rdev: number) => (rdev & 0xff) | ((rdev >> 12) & ~0xff);
 async function* fileData(path: string, size: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
   let sent = 0;
   if (size > 0) {
-    for await (const chunk of createReadStream(path, { end: size - 1, signal }) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(path, { end: size - 1, signal, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       const take = Math.min(chunk.length, size - sent);
       if (take > 0) yield take === chunk.length ? chunk : chunk.subarray(0, take);
       sent += take;

@@ -10,11 +10,13 @@
 
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { lstat, readdir, rm, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir, rm, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { invalidArgument } from '../../base/errors.ts';
 import { run } from '../../sys/exec.ts';
+import { detectCompression } from './decompress.ts';
 import { TarScanner } from './tar-scan.ts';
 
 const WH_PREFIX = '.wh.';
@@ -37,8 +39,17 @@ export const GNU_TAR_EXTRACT_ARGS = ['-x', '--numeric-owner', '-p', '--xattrs', 
  * Streams `tar` into GNU tar extracting into `dir` (which must exist). The whole input is hashed even if tar stops
  * reading at the end-of-archive marker, so the diffId always covers the full stream.
  */
+/** A layer tar already on disk (e.g. `docker load`'s spool): GNU tar reads the file itself, no pipe in between. */
+export interface LayerTarFile {
+  file: string;
+}
+
+export function isLayerTarFile(t: NodeJS.ReadableStream | LayerTarFile): t is LayerTarFile {
+  return typeof (t as LayerTarFile).file === 'string';
+}
+
 export async function unpackTar(
-  tar: NodeJS.ReadableStream,
+  tar: NodeJS.ReadableStream | LayerTarFile,
   dir: string,
   opts: { signal?: AbortSignal; collectNames?: boolean } = {},
 ): Promise<UnpackResult> {
@@ -60,6 +71,44 @@ export async function unpackTar(
   const kill = new AbortController();
   const onAbort = () => kill.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (isLayerTarFile(tar)) {
+    // GNU tar reads the file while we hash and scan the same bytes (from the page cache) in parallel. Reading a file
+    // (not a pipe) it would also unpack a compressed archive by itself: a layer here must be a plain tar, as on stdin.
+    const head = Buffer.alloc(8);
+    const fh = await open(tar.file, 'r');
+    try {
+      await fh.read(head, 0, head.length, 0);
+    } finally {
+      await fh.close();
+    }
+    if (detectCompression(head) !== 'none') {
+      opts.signal?.removeEventListener('abort', onAbort);
+      throw invalidArgument('the layer tar is compressed where a plain tar was expected');
+    }
+    const args = [...GNU_TAR_EXTRACT_ARGS.slice(0, -1), tar.file, '-C', dir];
+    const tarDone = run('tar', args, { signal: kill.signal });
+    tarDone.catch(() => {});
+    let tarSize = 0;
+    try {
+      const scan = (async () => {
+        for await (const chunk of createReadStream(tar.file, { highWaterMark: 1 << 20, signal: kill.signal }) as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          scanner.write(chunk);
+          tarSize += chunk.length;
+        }
+      })();
+      const [t, sc] = await Promise.allSettled([tarDone, scan]);
+      if (t.status === 'rejected') throw tarFailure(t.reason);
+      if (sc.status === 'rejected') throw sc.reason;
+    } catch (e) {
+      kill.abort(e);
+      await tarDone.catch(() => {}); // the child must be gone before the caller removes `dir`
+      throw opts.signal?.aborted ? (opts.signal.reason ?? e) : e;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    return { diffId: `sha256:${hash.digest('hex')}`, tarSize, whiteoutEntries, names };
+  }
   const feed = new PassThrough();
   let tarExited = false;
   let tarError: unknown;
@@ -67,7 +116,7 @@ export async function unpackTar(
     () => void (tarExited = true),
     (e: unknown) => {
       tarExited = true;
-      tarError = e;
+      tarError = tarFailure(e);
     },
   );
   let tarSize = 0;
@@ -93,6 +142,17 @@ export async function unpackTar(
     opts.signal?.removeEventListener('abort', onAbort);
   }
   return { diffId: `sha256:${hash.digest('hex')}`, tarSize, whiteoutEntries, names };
+}
+
+/**
+ * GNU tar refusing a layer (an entry escaping the tree, a hard link to nothing, a truncated archive): the user's
+ * mistake, in one line of tar's own words, without the command line and its boilerplate.
+ */
+function tarFailure(e: unknown): unknown {
+  const m = e instanceof Error ? /: exit status \d+: ([\s\S]*)$/.exec(e.message) : null;
+  if (!m) return e;
+  const lines = m[1]!.split('\n').map((l) => l.trim()).filter((l) => l && !/Exiting with failure status|Removing leading/.test(l));
+  return invalidArgument(lines.join('; ') || 'tar failed', 'invalid_layer');
 }
 
 /**

@@ -14,7 +14,7 @@
 // A layer or container dir only appears (by rename from tmp/) once complete, so a crash never leaves half of one.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertDigest, chainIdOf, digestHex } from '../../base/digest.ts';
 import { conflict, invalidArgument, notFound } from '../../base/errors.ts';
@@ -98,6 +98,12 @@ export class OverlaySnapshotter implements Snapshotter {
   async layerInfo(chainId: string): Promise<LayerInfo | undefined> {
     const l = await this.readLayer(assertDigest(chainId));
     return l && { chainId: l.chainId, parent: l.parent, diffId: l.diffId, size: l.size };
+  }
+
+  async layerCreated(chainId: string): Promise<number | undefined> {
+    // diffid is written once, just before the layer's directory is renamed into place.
+    const st = await stat(join(this.layerDir(assertDigest(chainId)), 'diffid')).catch(() => undefined);
+    return st?.mtimeMs;
   }
 
   async listLayers(): Promise<string[]> {

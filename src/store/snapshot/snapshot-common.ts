@@ -1,8 +1,10 @@
 // Helpers shared by the snapshotter implementations.
 
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { chainIdOf } from '../../base/digest.ts';
 import { invalidArgument } from '../../base/errors.ts';
+import { isLayerTarFile } from '../diff/unpack-tar.ts';
 import type { AppliedLayer, ApplyLayerOptions, LayerInfo } from './snapshotter.ts';
 
 /** Container keys become directory names: no separators, no dot-dot. */
@@ -17,7 +19,8 @@ export function validKey(key: string): string {
  */
 export async function hashOnly(opts: ApplyLayerOptions, existing: LayerInfo): Promise<AppliedLayer> {
   const hash = createHash('sha256');
-  for await (const chunk of opts.tar as AsyncIterable<Buffer | string>) {
+  const source = isLayerTarFile(opts.tar) ? createReadStream(opts.tar.file, { highWaterMark: 1 << 20 }) : opts.tar;
+  for await (const chunk of source as AsyncIterable<Buffer | string>) {
     opts.signal?.throwIfAborted();
     hash.update(chunk);
   }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -174,6 +174,44 @@ export function snapshotterContract(label: string, open: (root: string) => Promi
       }
       assert.equal(await s.usage('scratch'), 1);
       await s.remove('scratch');
+    });
+
+    it("a lower layer's symlinks never lead a child layer outside its tree", async () => {
+      const outside = await mkdtemp(join(root, 'outside-'));
+      await writeFile(join(outside, 'secret'), 'host\n');
+      const src = await mkdtemp(join(root, 'evil-src-'));
+      await symlink(outside, join(src, 'a'));
+      await symlink(outside, join(src, 'h'));
+      const { stdout: lower } = await run('tar', ['-c', '--numeric-owner', '-C', src, 'a', 'h']);
+      // Child: a/pwned written through the symlink, and a hard link whose target goes through the other one.
+      await rm(src, { recursive: true });
+      await mkdir(join(src, 'a'), { recursive: true });
+      await writeFile(join(src, 'a/pwned'), 'pwned\n');
+      const { stdout: child } = await run('tar', ['-c', '--numeric-owner', '-C', src, 'a']);
+      const link = Buffer.alloc(512);
+      link.write('x', 0);
+      link.write('0000644\0', 100);
+      link.write('0000000\0', 108);
+      link.write('0000000\0', 116);
+      link.write('00000000000\0', 124);
+      link.write('00000000000\0', 136);
+      link.write('1', 156);
+      link.write('h/secret', 157);
+      link.write('ustar\x0000', 257);
+      link.write('        ', 148);
+      let sum = 0;
+      for (const b of link) sum += b;
+      link.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+      const withLink = Buffer.concat([link, Buffer.alloc(1024)]);
+      const l1 = await s.applyLayer({ parent: null, tar: Readable.from([lower]) });
+      const l2 = await s.applyLayer({ parent: l1.chainId, tar: Readable.from([child]) });
+      await assert.rejects(s.applyLayer({ parent: l1.chainId, tar: Readable.from([withLink]) }));
+      assert.deepEqual(await readdir(outside), ['secret']);
+      assert.equal((await stat(join(outside, 'secret'))).nlink, 1);
+      await rm(outside, { recursive: true });
+      await rm(src, { recursive: true });
+      await s.removeLayer(l2.chainId);
+      await s.removeLayer(l1.chainId);
     });
 
     it('rejects unsafe keys', async () => {

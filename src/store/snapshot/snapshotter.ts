@@ -2,6 +2,8 @@
 // by container id), and assemble them into a root filesystem. Implementations: overlay-snapshotter.ts (default) and
 // vfs-snapshotter.ts (full copies, for filesystems without overlay). Both run snapshotter.contract.ts.
 
+import type { LayerTarFile } from '../diff/unpack-tar.ts';
+
 /** How a container's rootfs is assembled, for callers that mount it themselves (e.g. in another namespace). */
 export interface MountPlan {
   type: 'overlay' | 'bind';
@@ -18,8 +20,8 @@ export interface ApplyLayerOptions {
   /** The expected chain id; when that layer already exists the stream is only hashed and checked, not unpacked. */
   chainId?: string;
   parent: string | null;
-  /** An UNCOMPRESSED layer tar (decompress first: see store/diff/decompress.ts). */
-  tar: NodeJS.ReadableStream;
+  /** An UNCOMPRESSED layer tar (decompress first: see store/diff/decompress.ts), as a stream or a file on disk. */
+  tar: NodeJS.ReadableStream | LayerTarFile;
   signal?: AbortSignal;
 }
 
@@ -53,6 +55,8 @@ export interface Snapshotter {
   removeLayer(chainId: string): Promise<void>;
   /** Chain ids of all stored layers. */
   listLayers(): Promise<string[]>;
+  /** When the layer was committed (ms since the epoch), for garbage collection's grace period; undefined if absent. */
+  layerCreated(chainId: string): Promise<number | undefined>;
 
   /** Creates a container's writable layer on top of `parentChainId` (null: empty rootfs). */
   prepare(key: string, parentChainId: string | null): Promise<void>;

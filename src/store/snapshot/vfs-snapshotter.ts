@@ -10,7 +10,7 @@
 //   ROOT/vfs/tmp/<random>               work in flight; swept at open
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertDigest, chainIdOf, digestHex } from '../../base/digest.ts';
 import { conflict, invalidArgument, notFound } from '../../base/errors.ts';
@@ -80,6 +80,12 @@ export class VfsSnapshotter implements Snapshotter {
     return l && { chainId: l.chainId, parent: l.parent, diffId: l.diffId, size: l.size };
   }
 
+  async layerCreated(chainId: string): Promise<number | undefined> {
+    // diffid is written once, just before the layer's directory is renamed into place.
+    const st = await stat(join(this.layerDir(assertDigest(chainId)), 'diffid')).catch(() => undefined);
+    return st?.mtimeMs;
+  }
+
   async listLayers(): Promise<string[]> {
     return (await readdir(join(this.home, 'layers'))).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
@@ -110,13 +116,18 @@ export class VfsSnapshotter implements Snapshotter {
       await mkdir(tmp, { recursive: true });
       const rootfs = join(tmp, 'rootfs');
       const parentTotal = await this.copyParent(opts.parent, rootfs);
-      const res = await unpackTar(opts.tar, rootfs, { signal: opts.signal, collectNames: true });
+      // Unpacked into an empty directory first, never onto the parent's copy: GNU tar follows symlinks it finds on
+      // disk, so a lower layer's `a -> /tmp` would let this layer's `a/x` (or a hard link through `a`) reach the host.
+      const fresh = join(tmp, 'layer');
+      await mkdir(fresh);
+      const res = await unpackTar(opts.tar, fresh, { signal: opts.signal, collectNames: true });
       const chainId = chainIdOf(opts.parent, res.diffId);
       if (opts.chainId !== undefined && opts.chainId !== chainId) {
         throw invalidArgument(`layer chain id mismatch: got ${chainId}, expected ${opts.chainId}`, 'digest_mismatch');
       }
       const existing = await this.readLayer(chainId);
       if (existing) return { chainId, diffId: existing.diffId, size: existing.size, existed: true };
+      await mergeTree(fresh, rootfs, opts.signal);
       await applyWhiteoutsInPlace(rootfs, res.whiteoutEntries, res.names!, { signal: opts.signal });
       const total = await dirSize(rootfs, { signal: opts.signal });
       // A copy cannot tell this layer's bytes from its parents'; the growth is the closest honest number.
@@ -223,5 +234,33 @@ export class VfsSnapshotter implements Snapshotter {
 
   graphDriverData(_chain: readonly string[]): Record<string, string> | null {
     return null;
+  }
+}
+
+/**
+ * Moves an unpacked layer (`src`) over a copy of its parent (`dest`) by rename, as overlay would show it: an entry of
+ * the layer replaces whatever the parent had at that path (a directory over a symlink or file replaces it, a
+ * non-directory replaces anything); directories present in both are merged and take the layer's mode, owner and
+ * times. Only lstat is used on `dest`, so no symlink in the parent is ever followed.
+ */
+async function mergeTree(src: string, dest: string, signal?: AbortSignal): Promise<void> {
+  for (const name of await readdir(src)) {
+    signal?.throwIfAborted();
+    const from = join(src, name);
+    const to = join(dest, name);
+    const st = await lstat(from);
+    const have = await lstat(to).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (st.isDirectory() && have?.isDirectory()) {
+      await mergeTree(from, to, signal);
+      await chown(to, st.uid, st.gid);
+      await chmod(to, st.mode & 0o7777);
+      await utimes(to, st.atime, st.mtime);
+      continue;
+    }
+    if (have && (have.isDirectory() || st.isDirectory())) await rm(to, { recursive: true, force: true });
+    await rename(from, to);
   }
 }

@@ -3,7 +3,9 @@
 // context, or a bare Dockerfile); `-f -` reads the Dockerfile from stdin. Asks the daemon to explain cache misses.
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { buildImage } from '../../../client/build-api.ts';
+import { buildImage, missingContext } from '../../../client/build-api.ts';
+import { BERTH_CONTEXT_MEDIA_TYPE } from '../../../spec/build-context.ts';
+import { contextBody, prepareContext } from '../../build/context-manifest.ts';
 import type { BerthCommand } from '../../berth-command.ts';
 import { collect, newCommand, requireArgs } from '../../berth-command.ts';
 import { contextTar } from '../../build/context-tar.ts';
@@ -87,7 +89,8 @@ export function buildCommand(cli: Cli): BerthCommand {
     if (progress !== 'plain' && progress !== 'tty') throw new FlagError(`invalid --progress: ${f.progress} (plain, tty or auto)`);
     const view: BuildView = f.quiet ? plainView(cli, true) : progress === 'tty' ? ttyView(cli) : plainView(cli, false);
 
-    let body: Readable;
+    let body: Readable | undefined;
+    let contentType: string | undefined;
     let dockerfileName: string | undefined;
     let sent = 0;
     let uploadFinished = false;
@@ -96,6 +99,7 @@ export function buildCommand(cli: Cli): BerthCommand {
       uploadFinished = true;
       view.uploadDone(sent);
     };
+    const stdinDockerfile = src !== '-' && f.file === '-' ? await readStdin(cli.io.stdin) : undefined;
     if (src === '-') {
       const stdin = cli.io.stdin;
       body = Readable.from((async function* () {
@@ -108,7 +112,32 @@ export function buildCommand(cli: Cli): BerthCommand {
       })());
       dockerfileName = f.file;
     } else {
-      const dockerfileText = f.file === '-' ? await readStdin(cli.io.stdin) : undefined;
+      const dockerfileText = stdinDockerfile;
+      // berthd: send a manifest and only the contents it lacks (BERTH_BUILD_CONTEXT=tar forces the classic tar).
+      if (cli.io.env.BERTH_BUILD_CONTEXT !== 'tar') {
+        let prepared;
+        try {
+          prepared = await prepareContext({ dir: src, dockerfile: f.file === '-' ? undefined : f.file, dockerfileText, env: cli.io.env });
+        } catch (e) {
+          throw new StatusError(1, e instanceof Error ? e.message : String(e));
+        }
+        const missing = await missingContext(cli.client(), [...prepared.sources.keys()]);
+        if (missing) {
+          dockerfileName = prepared.dockerfileName;
+          contentType = BERTH_CONTEXT_MEDIA_TYPE;
+          const chunks = contextBody(prepared, missing, (n) => {
+            sent += n;
+            view.uploadProgress(sent);
+          });
+          body = Readable.from((async function* () {
+            yield* chunks;
+            finishUpload();
+          })());
+        }
+      }
+    }
+    if (!body) {
+      const dockerfileText = stdinDockerfile;
       let tar;
       try {
         tar = await contextTar({
@@ -156,7 +185,7 @@ export function buildCommand(cli: Cli): BerthCommand {
     };
     let imageId: string | undefined;
     let error: string | undefined;
-    for await (const m of buildImage(cli.client(), body, query)) {
+    for await (const m of buildImage(cli.client(), body, query, undefined, contentType)) {
       finishUpload();
       if (m.errorDetail || m.error) {
         error = m.errorDetail?.message ?? m.error ?? 'unknown error';
