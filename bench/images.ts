@@ -7,7 +7,7 @@
 // Every timed command goes through the docker CLI (the same Go client for both daemons); the berth CLI rows add its
 // own start-up. Prints a table with medians and berth/docker ratios; cleans up everything it made.
 //
-//   node bench/images.ts [--runs N] [--mib N] [--json] [--cpu-prof DIR]
+//   node bench/images.ts [--runs N] [--mib N] [--only commit,save,load] [--json] [--cpu-prof DIR]
 //
 // Must run as root. See bench/README.md.
 import { existsSync } from 'node:fs';
@@ -22,16 +22,18 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '3' },
     mib: { type: 'string', default: '100' },
     json: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'commit,save,load' },
     'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
-  process.stdout.write('usage: node bench/images.ts [--runs N] [--mib N] [--json] [--cpu-prof DIR]\n');
+  process.stdout.write('usage: node bench/images.ts [--runs N] [--mib N] [--only commit,save,load] [--json] [--cpu-prof DIR]\n');
   process.exit(0);
 }
 const RUNS = Math.max(1, Number(opts.runs) | 0);
 const MIB = Math.max(1, Number(opts.mib) | 0);
+const ONLY = new Set(opts.only!.split(','));
 const note = (m: string) => process.stderr.write(`images: ${m}\n`);
 
 /** dockerd/containerd create these whatever their roots; removed at the end if this run created them (empty only). */
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
 
     // ---- commit
     note(`commit: ${RUNS} run(s) per client`);
-    for (let i = 0; i < RUNS && !interrupted; i++) {
+    for (let i = 0; i < RUNS && !interrupted && ONLY.has('commit'); i++) {
       for (let k = 0; k < clients.length; k++) {
         const c = clients[(i + k) % clients.length]!;
         const name = await makeContainer(c);
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
 
     // ---- save
     note(`save: ${RUNS} run(s) per client`);
-    for (let i = 0; i < RUNS && !interrupted; i++) {
+    for (let i = 0; i < RUNS && !interrupted && ONLY.has('save'); i++) {
       for (let k = 0; k < clients.length; k++) {
         const c = clients[(i + k) % clients.length]!;
         const out = join(work, `out-${c.daemon}.tar`);
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
     // ---- load (of berth's save) into a store without the image or its base layer
     note(`load: ${RUNS} run(s) per client`);
     for (const c of clients.filter((x) => x.who !== 'berthd (berth CLI)')) await must(c, ['rmi', 'busybox']);
-    for (let i = 0; i < RUNS && !interrupted; i++) {
+    for (let i = 0; i < RUNS && !interrupted && ONLY.has('load'); i++) {
       for (let k = 0; k < clients.length; k++) {
         const c = clients[(i + k) % clients.length]!;
         await must(c, ['rmi', 'big:1']); // the last image: its layers and blobs go too
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
 
     // ---- report
     const rows: { op: Op; who: Who; medianMs: number; samplesMs: number[]; xDocker: number | null }[] = [];
-    for (const op of ['commit', 'save', 'load'] as Op[]) {
+    for (const op of (['commit', 'save', 'load'] as Op[]).filter((o) => ONLY.has(o))) {
       const dockerMedian = median(samples.get(`${op}|dockerd (docker CLI)`) ?? []);
       for (const c of clients) {
         const s = samples.get(`${op}|${c.who}`) ?? [];

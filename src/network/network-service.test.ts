@@ -135,3 +135,58 @@ test('user networks: create, aliases, isolation rules, restore keeps running san
     await t.done();
   }
 });
+
+test('start cost: two ip batches per container, no iptables-restore without ports, one teardown batch', async () => {
+  const t = await setup();
+  try {
+    const first = ctr('a1a1', 'first');
+    t.all.push(first);
+    await t.svc.connect(first); // brings the bridge and chains up
+    const restores = t.exec.restores.length;
+    t.exec.calls.length = 0;
+    const c = ctr('b2b2', 'plain');
+    t.all.push(c);
+    await t.svc.connect(c);
+    const ns = `berth-${c.Id.slice(0, 12)}`;
+    assert.equal(t.exec.restores.length, restores, 'no iptables-restore for a container without ports');
+    assert.ok(!t.exec.calls.includes('iptables-restore'));
+    assert.equal(t.exec.calls[0], `ip netns add ${ns}`);
+    assert.match(t.exec.calls[1]!, new RegExp(`^ip link add vb[0-9a-f]{11} type veth peer name eth0 address 02:42:0a:d5:07:03 netns ${ns}$`));
+    assert.deepEqual(t.exec.calls.filter((x) => x.startsWith(`ip -n ${ns} `)), [
+      `ip -n ${ns} link set lo up`,
+      `ip -n ${ns} addr add 10.213.7.3/24 dev eth0`,
+      `ip -n ${ns} link set eth0 up`,
+      `ip -n ${ns} route add default via 10.213.7.1 dev eth0`,
+    ]);
+    const p = ctr('c3c3', 'pub', { PortBindings: { '80/tcp': [{ HostPort: '8081' }] } });
+    t.all.push(p);
+    await t.svc.connect(p);
+    assert.equal(t.exec.restores.length, restores + 1, 'ports change the rules');
+    t.exec.calls.length = 0;
+    await t.svc.disconnect(c);
+    assert.deepEqual(t.exec.calls.filter((x) => x.startsWith('ip ')).map((x) => x.replace(/vb[0-9a-f]+/, 'VETH')), ['ip link del VETH', `ip netns del ${ns}`]);
+    assert.equal(t.exec.restores.length, restores + 1);
+  } finally {
+    await t.done();
+  }
+});
+
+test('bad input: Docker messages for IPAM and port bindings, nothing created', async () => {
+  const t = await setup();
+  try {
+    await t.svc.create({ Name: 'n1', IPAM: { Config: [{ Subnet: '10.215.7.0/24' }] } });
+    const calls = t.exec.calls.length;
+    await assert.rejects(t.svc.create({ Name: 'x', IPAM: { Config: [{ Subnet: '10.215.7.0/25' }] } }), /Pool overlaps with other one/);
+    await assert.rejects(t.svc.create({ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/33' }] } }), { message: 'invalid network config:\ninvalid subnet 10.1.0.0/33: invalid CIDR block notation' });
+    await assert.rejects(t.svc.create({ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/24', Gateway: '10.2.0.1' }] } }), {
+      message: "invalid network config:\ninvalid gateway 10.2.0.1: parent subnet 10.1.0.0/24 doesn't contain this address",
+    });
+    await assert.rejects(t.svc.create({ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.1/24' }] } }), /it should be 10\.1\.0\.0\/24/);
+    assert.equal(t.exec.calls.length, calls, 'no kernel call for a refused create');
+    assert.equal(t.svc.list().length, 4);
+    assert.throws(() => t.svc.validate(ctr('d4d4', 'p', { PortBindings: { '80/tcp': [{ HostPort: '70000' }] } })), { message: 'invalid port specification: "70000"' });
+    assert.throws(() => t.svc.validate(ctr('d4d4', 'p', { PortBindings: { '0/tcp': [{ HostPort: '80' }] } })), { message: 'invalid port specification: "0"' });
+  } finally {
+    await t.done();
+  }
+});

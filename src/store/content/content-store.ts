@@ -15,6 +15,9 @@ import { invalidArgument, notFound } from '../../base/errors.ts';
 import { assertDigest, digestHex } from '../../base/digest.ts';
 import { fsyncDir } from '../../sys/atomic-file.ts';
 
+/** Bytes between early writeback kicks of a big ingest. */
+const SYNC_EVERY = 16 << 20;
+
 export interface BlobInfo {
   digest: string;
   size: number;
@@ -156,6 +159,8 @@ export class ContentStore implements BlobReader, BlobWriter {
     try {
       // One write in flight while the next chunk is hashed (chunks are never reused by their producers).
       let inFlight: Promise<unknown> = Promise.resolve();
+      let syncing: Promise<void> | undefined;
+      let synced = 0;
       try {
         const source = input instanceof Uint8Array ? [input] : input;
         for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
@@ -169,12 +174,20 @@ export class ContentStore implements BlobReader, BlobWriter {
           }
           await inFlight;
           inFlight = fh.write(buf);
+          // Start writeback as the data comes (one datasync at a time, not awaited) so the final fsync of a big
+          // blob is not one long tail after the last byte.
+          if (size - synced >= SYNC_EVERY && !syncing) {
+            synced = size;
+            syncing = fh.datasync().finally(() => void (syncing = undefined));
+          }
         }
         await inFlight;
+        await syncing;
         opts.signal?.throwIfAborted();
         await fh.sync();
       } finally {
         await inFlight.catch(() => {});
+        await syncing?.catch(() => {});
         await fh.close();
       }
       const digest = `sha256:${hash.digest('hex')}`;
