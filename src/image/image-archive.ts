@@ -6,8 +6,10 @@
 // load: the input (plain, gzip or zstd) is spooled entry by entry into a private temp dir (hashing each file on the
 //   way; nothing is held in memory), then each image is registered in ImageService's write order: layer blob (verified
 //   against the config's diffID) → unpacked layer (snapshotter, chain id checked) → config blob → record → tags. A
-//   failure removes what this load created and nothing references; a crash leaves only unreferenced data, never a
-//   record. The spool dir is swept when the daemon opens the service.
+//   plain layer whose spool hash is its diffID is not copied: the spool file becomes the blob (hard link, fsynced)
+//   while GNU tar unpacks that same file. A failure removes what this load created and nothing references; a crash
+//   leaves only unreferenced data (removed by the daemon's start-up GC, ImageService.collectGarbage), never a record.
+//   The spool dir is swept when the daemon opens the service.
 //
 // On-disk layout: ROOT/load-tmp/<random>/<n>  (ROOT = the content store root, e.g. <data-root>/image)
 
