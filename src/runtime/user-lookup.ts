@@ -3,6 +3,7 @@
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../base/errors.ts';
+import { resolveScoped } from '../sys/scoped-path.ts';
 
 export interface PasswdEntry {
   name: string;
@@ -77,38 +78,9 @@ function numericId(s: string): number | undefined {
 /**
  * Maps `p` (absolute, as seen inside the container) to a host path under `root`, following symlinks as if `root`
  * were '/', so an image's `/etc/passwd -> /host/file` or `../../x` cannot point outside the rootfs.
- * Missing components are kept as they are.
  */
 export async function resolveInRoot(root: string, p: string): Promise<string> {
-  const base = path.resolve(root);
-  const pending = p.split('/').filter((c) => c !== '' && c !== '.');
-  const done: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const comp = pending.shift()!;
-    if (comp === '..') {
-      done.pop();
-      continue;
-    }
-    const host = path.join(base, ...done, comp);
-    let isLink = false;
-    try {
-      isLink = (await lstat(host)).isSymbolicLink();
-    } catch {
-      // Does not exist (or is not reachable): keep the rest literally.
-      done.push(comp);
-      continue;
-    }
-    if (!isLink) {
-      done.push(comp);
-      continue;
-    }
-    if (++links > 255) throw invalidArgument(`too many levels of symbolic links: ${p}`);
-    const target = await readlink(host);
-    if (target.startsWith('/')) done.length = 0;
-    pending.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
-  }
-  return path.join(base, ...done);
+  return (await resolveScoped(root, p, { followLast: true })).hostPath;
 }
 
 async function readOptional(root: string, file: string): Promise<string | undefined> {
