@@ -1,7 +1,6 @@
 // Resolves a Docker user spec ('', 'name', 'uid', 'name:group', 'uid:gid') against the container's own
 // /etc/passwd and /etc/group, with the semantics runc's libcontainer/user gives Docker.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { invalidArgument } from '../base/errors.ts';
 import { resolveScoped } from '../sys/scoped-path.ts';
 
