@@ -65,8 +65,11 @@ export interface ImageBackendApi {
   history?(ref: string): unknown[];
   /** POST /images/create?fromSrc=<http(s) URL>: the daemon fetches the tarball and imports it. */
   importFromUrl?(url: string, opts: { repoTag?: string; changes?: string[]; message?: string; signal?: AbortSignal }): Promise<string>;
-  /** Berth extension: build a base image offline (e.g. busybox from the host's busybox-static). */
-  bootstrap(name: string): Promise<string>;
+  /**
+   * Berth extension: build a base image offline (busybox from the host's busybox-static; debian:bookworm by
+   * debootstrap from the machine's Debian mirror). `onProgress` gets status lines while it works.
+   */
+  bootstrap(name: string, opts?: { signal?: AbortSignal; onProgress?: (m: { status: string }) => void }): Promise<string>;
 }
 
 /** docker save / load / image prune (src/api/routes/image-archive.ts). */

@@ -14,6 +14,7 @@ import { ImageArchive } from '../image/image-archive.ts';
 import { DistributionService } from '../image/distribution-service.ts';
 import { registryConfigInfo } from '../remotes/hosts.ts';
 import { bootstrapBusybox } from '../image/bootstrap-busybox.ts';
+import { bootstrapDebian, parseDebianName, sweepBootstrapTmp } from '../image/bootstrap-debian.ts';
 import { parseSize } from '../logs/log-rotator.ts';
 import { ConmonRuntime } from '../runtime/conmon-runtime.ts';
 import { readHostLimits } from '../runtime/oci-spec.ts';
@@ -180,6 +181,9 @@ export async function main(argv: string[]): Promise<void> {
   await runtime.init();
   const snapshotter = await openSnapshotter(join(cfg.dataRoot, 'storage'), cfg.storageDriver);
   const images = await ImageService.open({ root: join(cfg.dataRoot, 'image'), snapshotter });
+  // debootstrap targets of `berth bootstrap debian:*`; what a killed daemon left (mounts included) goes now.
+  const bootstrapTmp = join(cfg.dataRoot, 'image', 'bootstrap-tmp');
+  await sweepBootstrapTmp(bootstrapTmp);
   const events = await EventLog.open({ path: join(cfg.dataRoot, 'events.jsonl') });
   const network = new NetworkService({
     dataRoot: cfg.dataRoot,
@@ -290,12 +294,19 @@ export async function main(argv: string[]): Promise<void> {
       tag: (s, t) => images.tag(s, t),
       remove: (r, o) => images.remove(r, { ...o, imageInUse: (id: string) => containers.imageInUse(id) }),
       history: images.history ? (r) => images.history!(r) : undefined,
-      bootstrap: async (name) => {
+      bootstrap: async (name, o = {}) => {
+        const debian = parseDebianName(name);
+        if (debian) {
+          const { id } = await bootstrapDebian(images, { ...debian, tmpRoot: bootstrapTmp, signal: o.signal, onProgress: o.onProgress });
+          imageEvent('import', id);
+          for (const t of debian.tags) imageEvent('tag', id, t);
+          return id;
+        }
         if (name !== 'busybox' && !name.startsWith('busybox:')) {
-          throw invalidArgument(`unknown bootstrap image ${name}: supported: busybox`);
+          throw invalidArgument(`unknown bootstrap image ${name}: supported: busybox, debian:bookworm (debian:12)`);
         }
         const tag = name.includes(':') ? name : 'busybox:latest';
-        const id = await bootstrapBusybox(images, { tag });
+        const id = await bootstrapBusybox(images, { tag, signal: o.signal });
         imageEvent('import', id);
         imageEvent('tag', id, tag);
         return id;

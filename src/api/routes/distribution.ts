@@ -17,8 +17,8 @@ function registryAuth(ctx: Ctx): string | undefined {
   return (Array.isArray(h) ? h[0] : h) || undefined;
 }
 
-/** Runs a progress-producing operation with the lazy-200 rule. */
-async function streamProgress(ctx: Ctx, run: (say: (m: object) => void) => Promise<void>): Promise<void> {
+/** Runs a progress-producing operation with the lazy-200 rule (also used by POST /berth/bootstrap). */
+export async function streamProgress(ctx: Ctx, run: (say: (m: object) => void) => Promise<void>): Promise<void> {
   const res = ctx.res!;
   let started = false;
   const say = (m: object) => {
@@ -34,7 +34,7 @@ async function streamProgress(ctx: Ctx, run: (say: (m: object) => void) => Promi
   } catch (e) {
     if (!started) throw e;
     const message = errorMessage(e);
-    ctx.log.warn('registry operation failed', { path: ctx.req.url, error: message });
+    ctx.log.warn('streamed operation failed', { path: ctx.req.url, error: message });
     if (!res.destroyed) res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
   }
   if (!started) {

@@ -1,7 +1,7 @@
 // /images/* routes (the minimal store of the engine-foundation slice; pull arrives with the registry client).
 import { invalidArgument, notFound } from '../../base/errors.ts';
 import { boolParam, type Ctx, type Route } from '../server.ts';
-import { pullImage } from './distribution.ts';
+import { pullImage, streamProgress } from './distribution.ts';
 
 async function createImage(ctx: Ctx) {
   const fromSrc = ctx.query.get('fromSrc');
@@ -46,10 +46,17 @@ async function tag(ctx: Ctx) {
   ctx.noContent(201);
 }
 
+/**
+ * POST /berth/bootstrap?name=: JSON lines, `{"status":...}` while it works (debootstrap's output) and `{"Id":...}`
+ * last; a quick one (busybox) is that single line, i.e. plain JSON. Failures before the first line are plain errors
+ * with their status; later ones an {"errorDetail":...} line.
+ */
 async function bootstrap(ctx: Ctx) {
   const name = ctx.query.get('name') ?? '';
   if (!name) throw invalidArgument('name is required');
-  ctx.json(200, { Id: await ctx.backends.images.bootstrap(name) });
+  await streamProgress(ctx, async (say) => {
+    say({ Id: await ctx.backends.images.bootstrap(name, { signal: ctx.signal, onProgress: say }) });
+  });
 }
 
 export const imageRoutes: Route[] = [
