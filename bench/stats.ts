@@ -7,7 +7,7 @@
 //
 // Must run as root. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Daemon, sleep } from '../test/e2e/harness.ts';
@@ -49,13 +49,38 @@ function monoUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
+/** Per-thread ticks by thread name (node's main thread, the worker, libuv pool, V8 GC helpers...). */
+async function threadTicks(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const s = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    const m = /^\d+ \((.*)\) (.*)$/s.exec(s);
+    if (!m) continue;
+    const f = m[2]!.split(' ');
+    const name = tid === String(pid) ? 'main' : m[1]!;
+    out.set(name, (out.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+  }
+  return out;
+}
+
+const threadBreakdown: Record<string, Record<string, number>> = {};
+
 async function measure(pid: number, seconds: number, label: string): Promise<number> {
   const m0 = monoUs();
   const t0 = performance.now();
   const c0 = await cpuTicks(pid);
+  const th0 = await threadTicks(pid);
   await sleep(seconds * 1000);
   const c1 = await cpuTicks(pid);
+  const th1 = await threadTicks(pid);
   const wall = (performance.now() - t0) / 1000;
+  const per: Record<string, number> = {};
+  for (const [k, v] of th1) {
+    const d = (v - (th0.get(k) ?? 0)) / wall;
+    if (d > 0) per[k] = round(d);
+  }
+  threadBreakdown[label] = per;
+  note(`${label}: %core by thread ${JSON.stringify(per)}`);
   if (opts['cpu-prof']) note(`profile window ${label}: ${m0}..${monoUs()}`);
   return (c1 - c0) / wall; // ticks per second = % of one core
 }
@@ -110,6 +135,7 @@ async function main(): Promise<void> {
       berthdRssMb: round(rss, 1),
       dockerStatsBytes: bytes,
       load1: round(load0, 2),
+      threads: threadBreakdown,
     };
     if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     process.stderr.write(

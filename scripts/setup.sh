@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then echo "setup: run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 
 need_apt=0
-for bin in runc conmon iptables ip busybox tini-static mount tar ps setfattr getfattr zstd xz python3 dockerd skopeo docker-registry docker-compose; do
+for bin in runc conmon iptables ip busybox tini-static mount tar ps setfattr getfattr zstd xz python3 dockerd skopeo docker-registry docker-compose debootstrap; do
   command -v "$bin" >/dev/null 2>&1 || need_apt=1
 done
 if [ "$need_apt" = 1 ]; then
@@ -23,7 +23,7 @@ if [ "$need_apt" = 1 ]; then
   fi
   apt-get install -y -qq --no-install-recommends \
     runc conmon iptables iproute2 busybox-static tini attr procps tar gzip zstd xz-utils util-linux \
-    ca-certificates python3 docker.io skopeo docker-registry docker-compose >/dev/null
+    ca-certificates python3 docker.io skopeo docker-registry docker-compose debootstrap >/dev/null
   [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 

@@ -141,7 +141,8 @@ export interface VolumeBackend {
 export interface StatsBackend {
   once(ref: string, opts: { oneShot?: boolean; signal?: AbortSignal }): Promise<unknown>;
   /** Calls onStats now and once per interval; the returned function stops it. */
-  watch(ref: string, onStats: (s: unknown) => void): Promise<() => void>;
+  /** `json`, when given, is `s` serialized once and shared by every watcher of the container. */
+  watch(ref: string, onStats: (s: unknown, json?: () => string) => void): Promise<() => void>;
   update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }>;
 }
 

@@ -30,6 +30,7 @@ import { fetchUrl } from '../image/fetch-url.ts';
 import { EventLog, matchEvent, validateEventFilters, type EventMessage } from '../events/event-log.ts';
 import { createLogger, parseLevel } from './logger.ts';
 import { StatsSampler } from '../stats/stats-sampler.ts';
+import { wireDiskBudget } from './disk-budget-wiring.ts';
 import { updateContainer } from '../engine/container-update.ts';
 import { containerSize, diskUsage, dirUsage, volumeRefCount } from '../engine/disk-usage.ts';
 
@@ -54,6 +55,8 @@ interface DaemonConfig {
   registryMirrors: string[];
   registryMirrorsByHost: Record<string, string[]>;
   defaultRegistry?: string;
+  /** Images' layers + build cache; '0' = off (the default). */
+  diskBudget: string;
 }
 
 const DEFAULTS: DaemonConfig = {
@@ -74,6 +77,7 @@ const DEFAULTS: DaemonConfig = {
   insecureRegistries: [],
   registryMirrors: [],
   registryMirrorsByHost: {},
+  diskBudget: '0',
 };
 
 /** daemon.json keys (Docker's spelling) → our config. */
@@ -99,6 +103,7 @@ function fromFile(json: Record<string, unknown>): Partial<DaemonConfig> {
     out.registryMirrorsByHost = Object.fromEntries(Object.entries(byHost as Record<string, unknown>).map(([h, m]) => [h, strings(m) ?? []]));
   }
   if (typeof json['default-registry'] === 'string') out.defaultRegistry = json['default-registry'];
+  if (typeof json['disk-budget'] === 'string' || typeof json['disk-budget'] === 'number') out.diskBudget = String(json['disk-budget']);
   const logOpts = json['log-opts'] as Record<string, string> | undefined;
   if (logOpts?.['max-size']) out.logMaxSize = logOpts['max-size'];
   if (logOpts?.['max-file']) out.logMaxFiles = Number(logOpts['max-file']);
@@ -124,6 +129,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--insecure-registry <host>', 'registry reachable over plain http (host[:port] or CIDR; repeatable)', (v: string, a: string[] = []) => [...a, v])
     .option('--registry-mirror <url>', 'preferred Docker Hub mirror (repeatable)', (v: string, a: string[] = []) => [...a, v])
     .option('--default-registry <host>', 'registry for unqualified image names (default docker.io)')
+    .option('--disk-budget <size>', 'cap on image layers + build cache (e.g. 20GB); over it, unused ones go oldest first (0 = off)')
+    .addOption(new Option('--disk-budget-grace <seconds>', 'keep images used more recently than this (budget)').hideHelp())
     .addOption(new Option('--no-live-restore', 'stop containers when the daemon shuts down'))
     .version('Berth daemon 0.1.0', '-v, --version');
   program.parse(argv, { from: 'user' });
@@ -158,12 +165,14 @@ export async function main(argv: string[]): Promise<void> {
   if (flags.insecureRegistry) cfg.insecureRegistries = [...cfg.insecureRegistries, ...(flags.insecureRegistry as string[])];
   if (flags.registryMirror) cfg.registryMirrors = [...cfg.registryMirrors, ...(flags.registryMirror as string[])];
   if (flags.defaultRegistry) cfg.defaultRegistry = flags.defaultRegistry;
+  if (flags.diskBudget) cfg.diskBudget = flags.diskBudget;
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.bridgeName)) throw new Error(`invalid --bridge-name ${cfg.bridgeName}: at most 15 of [a-zA-Z0-9_.-]`);
 
   const log = createLogger(parseLevel(cfg.logLevel));
   if (!cfg.host.startsWith('unix://')) throw new Error(`unsupported host ${cfg.host}: only unix:// sockets are served`);
   const socketPath = cfg.host.slice('unix://'.length);
   const logMaxSize = parseSize(cfg.logMaxSize);
+  const diskBudget = parseSize(cfg.diskBudget);
   if (!Number.isInteger(cfg.logMaxFiles) || cfg.logMaxFiles < 1) throw new Error('--log-max-files must be a positive integer');
 
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
@@ -392,6 +401,7 @@ export async function main(argv: string[]): Promise<void> {
     once: (r, o) => sampler.once(r, o),
     watch: (r, cb) => sampler.watch(r, cb),
     update: (r, b) =>
+      // New limits show in stats at once (the sampler re-reads limit files only every 10 s otherwise).
       updateContainer(
         {
           withLock: (ref, fn) => containers.withLock(ref, fn),
@@ -401,7 +411,7 @@ export async function main(argv: string[]): Promise<void> {
         },
         r,
         b,
-      ),
+      ).finally(() => sampler.limitsChanged(r)),
   };
   const duDeps = {
     images: () => images.store.list(),
@@ -452,6 +462,12 @@ export async function main(argv: string[]): Promise<void> {
     return r;
   };
 
+  const budget = wireDiskBudget({
+    budget: diskBudget, graceMs: flags.diskBudgetGrace ? Number(flags.diskBudgetGrace) * 1000 : undefined, engineId,
+    images, cache: builder.cache, imageInUse: (id) => containers.imageInUse(id), events, log, backends,
+    layersSize: async () => (await diskUsage(duDeps, { types: ['image'] })).LayersSize,
+  });
+
   const api = new ApiServer({ socketPath, backends, log });
   await api.listen();
   log.info('berthd listening', { socket: socketPath, dataRoot: cfg.dataRoot, driver: snapshotter.name });
@@ -461,6 +477,7 @@ export async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal: sig, liveRestore: cfg.liveRestore });
+    budget.stop();
     await api.close().catch(() => {});
     if (!cfg.liveRestore) {
       for (const c of containers.all().filter((c) => c.State.Running)) {

@@ -45,14 +45,20 @@ function num(s: string): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** "key value" lines (memory.stat, cpu.stat, cpuacct.stat). */
+/** "key value" lines (memory.stat, cpu.stat, cpuacct.stat): scanned in place, no split per line. */
 export function parseFlatKeyed(s: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const line of s.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const v = Number(line.slice(sp + 1).trim());
-    if (Number.isFinite(v)) out[line.slice(0, sp)] = v;
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    let nl = s.indexOf('\n', i);
+    if (nl < 0) nl = n;
+    const sp = s.indexOf(' ', i);
+    if (sp > i && sp < nl) {
+      const v = Number(s.slice(sp + 1, nl));
+      if (Number.isFinite(v)) out[s.slice(i, sp)] = v;
+    }
+    i = nl + 1;
   }
   return out;
 }
@@ -140,48 +146,86 @@ function isoNow(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, `${frac}Z`);
 }
 
+/** Files whose values rarely change (limits) are re-read only this often; `docker update` shows within it. */
+export const SLOW_FILE_MS = 10_000;
+
+/** A container's file paths, joined once (not per tick), and its slowly changing values. */
+interface ReadPlan {
+  fast: string[];
+  slow: string[];
+  slowAt: number;
+  slowValues: string[];
+}
+const plans = new WeakMap<CgroupDirs, ReadPlan>();
+
+function planFor(dirs: CgroupDirs, pid: number, procRoot: string): ReadPlan {
+  let p = plans.get(dirs);
+  if (p) return p;
+  const netDev = join(procRoot, String(pid), 'net/dev');
+  if (dirs.mode === 'v1') {
+    const d = dirs.v1;
+    const acct = d.cpuacct ?? '';
+    const cpu = d.cpu ?? acct;
+    const mem = d.memory ?? '';
+    const fast = [
+      join(acct, 'cpuacct.usage'), join(acct, 'cpuacct.usage_percpu'), join(acct, 'cpuacct.stat'), join(cpu, 'cpu.stat'),
+      join(mem, 'memory.usage_in_bytes'), join(mem, 'memory.max_usage_in_bytes'), join(mem, 'memory.failcnt'),
+      join(mem, 'memory.stat'), d.pids ? join(d.pids, 'pids.current') : '',
+      d.blkio ? join(d.blkio, 'blkio.throttle.io_service_bytes_recursive') : '',
+      d.blkio ? join(d.blkio, 'blkio.throttle.io_serviced_recursive') : '', netDev,
+    ];
+    p = { fast, slow: [join(mem, 'memory.limit_in_bytes'), d.pids ? join(d.pids, 'pids.max') : ''], slowAt: 0, slowValues: [] };
+  } else {
+    const dir = dirs.v2 ?? '';
+    const fast = ['cpu.stat', 'memory.current', 'memory.stat', 'pids.current', 'io.stat'].map((f) => join(dir, f));
+    fast.push(netDev);
+    p = { fast, slow: [join(dir, 'memory.max'), join(dir, 'pids.max')], slowAt: 0, slowValues: [] };
+  }
+  plans.set(dirs, p);
+  return p;
+}
+
+/** Limits were changed (`docker update`): the next sample re-reads them. */
+export function invalidateSlowFiles(dirs: CgroupDirs): void {
+  const p = plans.get(dirs);
+  if (p) p.slowAt = 0;
+}
+
+function readAll(paths: string[]): Promise<string[]> {
+  return Promise.all(paths.map((f) => (f ? text(f) : '')));
+}
+
 export async function readSample(
   dirs: CgroupDirs,
   opts: { pid: number; procRoot: string; systemCpu: SystemCpuSource },
 ): Promise<RawSample> {
-  const netDev = text(join(opts.procRoot, String(opts.pid), 'net/dev'));
-  const sys = opts.systemCpu.read();
+  const plan = planFor(dirs, opts.pid, opts.procRoot);
   const at = Date.now();
-  let sample: Omit<RawSample, 'system' | 'onlineCpus' | 'networks'>;
-  if (dirs.mode === 'v1') sample = await readV1(dirs.v1, at);
-  else sample = await readV2(dirs.v2 ?? '', at);
+  const sys = opts.systemCpu.read();
+  const refreshSlow = at - plan.slowAt >= SLOW_FILE_MS;
+  const [fast, slow] = await Promise.all([readAll(plan.fast), refreshSlow ? readAll(plan.slow) : plan.slowValues]);
+  if (refreshSlow) {
+    plan.slowValues = slow;
+    plan.slowAt = at;
+  }
+  const sample = dirs.mode === 'v1' ? fromV1(fast, slow, at) : fromV2(fast, slow, at);
   const { system, onlineCpus } = await sys;
-  return { ...sample, system, onlineCpus, networks: parseNetDev(await netDev) };
+  return { ...sample, system, onlineCpus, networks: parseNetDev(fast[fast.length - 1]!) };
 }
 
-async function readV1(d: Record<string, string>, at: number): Promise<Omit<RawSample, 'system' | 'onlineCpus' | 'networks'>> {
-  const acct = d.cpuacct ?? '';
-  const cpu = d.cpu ?? acct;
-  const mem = d.memory ?? '';
-  const [usage, percpu, acctStat, cpuStat, mUsage, mMax, mLimit, mFail, mStat, pCur, pMax, bBytes, bIos] = await Promise.all([
-    text(join(acct, 'cpuacct.usage')),
-    text(join(acct, 'cpuacct.usage_percpu')),
-    text(join(acct, 'cpuacct.stat')),
-    text(join(cpu, 'cpu.stat')),
-    text(join(mem, 'memory.usage_in_bytes')),
-    text(join(mem, 'memory.max_usage_in_bytes')),
-    text(join(mem, 'memory.limit_in_bytes')),
-    text(join(mem, 'memory.failcnt')),
-    text(join(mem, 'memory.stat')),
-    d.pids ? text(join(d.pids, 'pids.current')) : Promise.resolve(''),
-    d.pids ? text(join(d.pids, 'pids.max')) : Promise.resolve(''),
-    d.blkio ? text(join(d.blkio, 'blkio.throttle.io_service_bytes_recursive')) : Promise.resolve(''),
-    d.blkio ? text(join(d.blkio, 'blkio.throttle.io_serviced_recursive')) : Promise.resolve(''),
-  ]);
+function fromV1(f: string[], slow: string[], at: number): Omit<RawSample, 'system' | 'onlineCpus' | 'networks'> {
+  const [usage, percpu, acctStat, cpuStat, mUsage, mMax, mFail, mStat, pCur, bBytes, bIos] = f as [string, string, string, string, string, string, string, string, string, string, string];
+  const [mLimit, pMax] = slow as [string, string];
   const as = parseFlatKeyed(acctStat);
   const cs = parseFlatKeyed(cpuStat);
   const pidsMax = pMax.trim();
+  const pc = percpu.trim();
   return {
     at,
     read: isoNow(at),
     cpu: {
       total: num(usage),
-      percpu: percpu.trim() ? percpu.trim().split(/\s+/).map(Number) : undefined,
+      percpu: pc ? pc.split(' ').map(Number) : undefined,
       kernel: (as.system ?? 0) * NS_PER_TICK,
       user: (as.user ?? 0) * NS_PER_TICK,
       throttling: { periods: cs.nr_periods ?? 0, throttled_periods: cs.nr_throttled ?? 0, throttled_time: cs.throttled_time ?? 0 },
@@ -191,17 +235,16 @@ async function readV1(d: Record<string, string>, at: number): Promise<Omit<RawSa
       current: pCur.trim() ? num(pCur) : undefined,
       limit: pidsMax && pidsMax !== 'max' ? num(pidsMax) : undefined,
     },
-    blkio: { bytes: parseBlkioV1(bBytes), ios: parseBlkioV1(bIos) },
+    blkio: { bytes: bBytes ? parseBlkioV1(bBytes) : [], ios: bIos ? parseBlkioV1(bIos) : [] },
   };
 }
 
-async function readV2(dir: string, at: number): Promise<Omit<RawSample, 'system' | 'onlineCpus' | 'networks'>> {
-  const [cpuStat, mCur, mMax, mStat, pCur, pMax, io] = await Promise.all(
-    ['cpu.stat', 'memory.current', 'memory.max', 'memory.stat', 'pids.current', 'pids.max', 'io.stat'].map((f) => text(join(dir, f))),
-  );
-  const cs = parseFlatKeyed(cpuStat!);
-  const pidsMax = pMax!.trim();
-  const limit = mMax!.trim();
+function fromV2(f: string[], slow: string[], at: number): Omit<RawSample, 'system' | 'onlineCpus' | 'networks'> {
+  const [cpuStat, mCur, mStat, pCur, io] = f as [string, string, string, string, string];
+  const [mMax, pMax] = slow as [string, string];
+  const cs = parseFlatKeyed(cpuStat);
+  const pidsMax = pMax.trim();
+  const limit = mMax.trim();
   return {
     at,
     read: isoNow(at),
@@ -211,11 +254,11 @@ async function readV2(dir: string, at: number): Promise<Omit<RawSample, 'system'
       user: (cs.user_usec ?? 0) * 1000,
       throttling: { periods: cs.nr_periods ?? 0, throttled_periods: cs.nr_throttled ?? 0, throttled_time: (cs.throttled_usec ?? 0) * 1000 },
     },
-    memory: { usage: num(mCur!), limit: limit === 'max' || limit === '' ? Number.MAX_SAFE_INTEGER : num(limit), stats: parseFlatKeyed(mStat!) },
+    memory: { usage: num(mCur), limit: limit === 'max' || limit === '' ? Number.MAX_SAFE_INTEGER : num(limit), stats: parseFlatKeyed(mStat) },
     pids: {
-      current: pCur!.trim() ? num(pCur!) : undefined,
+      current: pCur.trim() ? num(pCur) : undefined,
       limit: pidsMax && pidsMax !== 'max' ? num(pidsMax) : undefined,
     },
-    blkio: parseIoStatV2(io!),
+    blkio: parseIoStatV2(io),
   };
 }

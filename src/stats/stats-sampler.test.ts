@@ -147,14 +147,29 @@ describe('stats sampler (fake cgroup tree)', () => {
       // Streaming: two watchers share one sampler; after they leave and the linger passes, the clock stops.
       const a: number[] = [];
       const b: number[] = [];
-      const stopA = await s.watch('web', (x) => a.push(x.cpu_stats.cpu_usage.total_usage));
-      const stopB = await s.watch('web', (x) => b.push(x.cpu_stats.cpu_usage.total_usage));
+      const jsonA: (() => string)[] = [];
+      const jsonB: (() => string)[] = [];
+      const stopA = await s.watch('web', (x, j) => (a.push(x.cpu_stats.cpu_usage.total_usage), jsonA.push(j)));
+      const stopB = await s.watch('web', (x, j) => (b.push(x.cpu_stats.cpu_usage.total_usage), jsonB.push(j)));
       const readsBefore = s.reads;
       await new Promise((r) => setTimeout(r, 450));
       stopA();
       stopB();
       assert.ok(a.length >= 3 && b.length >= 3, `${a.length} ${b.length}`);
       assert.ok(s.reads - readsBefore <= 6, `one read per tick shared: ${s.reads - readsBefore}`);
+      // One serialization per sample, shared: the same closure reaches both watchers of a tick.
+      const last = jsonA[jsonA.length - 1]!;
+      assert.ok(jsonB.includes(last));
+      assert.equal(last(), last());
+      assert.equal(JSON.parse(last()).name, '/web');
+
+      // Limits are re-read every 10 s, or at once after limitsChanged (docker update).
+      const mem = join(root, 'sys/fs/cgroup/memory/berth/abc/memory.limit_in_bytes');
+      await writeFile(mem, '104857600\n');
+      assert.equal((await s.once('web', { oneShot: true })).memory_stats.limit, 1 << 30, 'cached limit');
+      s.limitsChanged('web');
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await s.once('web', { oneShot: true })).memory_stats.limit, 104857600);
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(s.activeCount(), 0);
       const idle = s.reads;

@@ -5,7 +5,7 @@
 import { totalmem } from 'node:os';
 import type { StatsResponse } from '../spec/stats-api.ts';
 import { CgroupLocator, type CgroupDirs } from './cgroup-paths.ts';
-import { ProcStat, readSample, type RawSample, type SystemCpuSource } from './cgroup-stats.ts';
+import { invalidateSlowFiles, ProcStat, readSample, type RawSample, type SystemCpuSource } from './cgroup-stats.ts';
 import { emptyStats, toStatsResponse } from './docker-stats.ts';
 
 export interface StatsTarget {
@@ -31,7 +31,13 @@ export interface StatsSamplerOptions {
 const MIN_WINDOW_MS = 900;
 const HISTORY = 64;
 
-type Watcher = (s: StatsResponse) => void;
+/** `json()` is the response serialized once per sample and shared by every watcher of the container. */
+type Watcher = (s: StatsResponse, json: () => string) => void;
+
+function shared(msg: StatsResponse): () => string {
+  let text: string | null = null;
+  return () => (text ??= JSON.stringify(msg));
+}
 
 class ContainerSampler {
   readonly id: string;
@@ -187,7 +193,8 @@ export class StatsSampler {
         const cur = await this.read(s, t);
         if (s.watchers.size === 0) return;
         const msg = this.respond(s, t, cur, cur ? s.baseFor(cur.at) : null);
-        for (const w of s.watchers) w(msg);
+        const json = shared(msg);
+        for (const w of s.watchers) w(msg, json);
       }));
     } finally {
       this.ticking = false;
@@ -204,7 +211,10 @@ export class StatsSampler {
     s.watchers.add(onStats);
     this.ensureClock();
     const cur = await this.read(s, t);
-    if (s.watchers.has(onStats)) onStats(this.respond(s, t, cur, cur ? s.baseFor(cur.at) : null));
+    if (s.watchers.has(onStats)) {
+      const msg = this.respond(s, t, cur, cur ? s.baseFor(cur.at) : null);
+      onStats(msg, shared(msg));
+    }
     return () => {
       s.watchers.delete(onStats);
     };
@@ -241,6 +251,13 @@ export class StatsSampler {
       }
     }
     return this.respond(s, t, cur, prev);
+  }
+
+  /** `docker update` changed limits: the container's next sample re-reads them instead of waiting up to 10 s. */
+  limitsChanged(ref: string): void {
+    const t = this.targetOf(ref);
+    const dirs = t ? this.samplers.get(t.id)?.dirs : null;
+    if (dirs) void dirs.then(invalidateSlowFiles, () => {});
   }
 
   close(): void {

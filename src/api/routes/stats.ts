@@ -24,13 +24,13 @@ async function stats(ctx: Ctx) {
   let finish: () => void = () => {};
   const done = new Promise<void>((r) => (finish = r));
   // watch() throws (404) before anything is written for an unknown container.
-  const stop = await b.watch(ref, (s) => {
+  const stop = await b.watch(ref, (s, json) => {
     if (!started) {
       started = true;
       ctx.status = 200;
       res.writeHead(200, { 'Content-Type': 'application/json' });
     }
-    if (!res.write(JSON.stringify(s) + '\n')) {
+    if (!res.write((json ? json() : JSON.stringify(s)) + '\n')) {
       // A client that stops reading is not buffered for without bound.
       if (res.writableLength > 4 * 1024 * 1024) finish();
     }

@@ -109,6 +109,9 @@ export function dfCommand(cli: Cli): BerthCommand {
       headers: HEADERS,
       rows: dfRows(du),
     }));
+    // Berth: the daemon's disk budget (--disk-budget), when one is set; not with --format (scripts parse that).
+    const b = (du as DiskUsage & { BerthDiskBudget?: { Budget: number; Used: number } }).BerthDiskBudget;
+    if (b && b.Budget > 0 && !f.format) cli.out(`\nDisk budget: ${humanSize(b.Used)} of ${humanSize(b.Budget)}\n`);
     return 0;
   });
 }
