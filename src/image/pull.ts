@@ -1,16 +1,12 @@
 // `docker pull`: resolve the manifest (index → platform), fetch config and layers (3 downloads at a time, daemon
-// wide), then write the record and the tag (ImageService's write order: blobs → layers → config → record → tags).
-// Each layer is ONE streaming pass as its bytes arrive (layer-pipeline.ts): partial file + sha256 of the compressed
-// bytes → gunzip/zstd → sha256 (diffID) + GNU tar unpacking into a staged dir + the uncompressed blob. Layers are
-// staged in parallel; only their registration (snapshotter.commitStaged: chain id → parent) runs in layer order.
-// Verification happens before anything is visible: the compressed digest when the download ends, the diffID against
-// the config when tar is done; a failure discards the staged dir and the blob.
+// wide), verify every blob by digest while streaming, decompress each layer into the content store by its diffID
+// (verified against the config), apply layers in order through the snapshotter, then write the record and the tag
+// (ImageService's write order: blobs → layers → config → record → tags).
 //
 // Single flight: one download per compressed digest in the whole daemon; every pull that needs it waits on the same
 // flight and sees its progress. Resume: bytes go to the content store's partial area keyed by digest (partial-blobs.ts)
-// and survive cancel and restart; the next attempt continues with `Range: bytes=N-`, feeding the kept prefix through a
-// fresh pipeline first (re-hashed and decompressed from the start). Each blob is retried with backoff on network
-// errors (never on a digest mismatch or a layer that fails to decompress or unpack; such a partial is dropped).
+// and survive cancel and restart; the next attempt continues with `Range: bytes=N-`. Each blob is retried with
+// backoff on network errors (never on a digest mismatch).
 
 import { chainIdOf, sha256Digest } from '../base/digest.ts';
 import { BerthError, errorMessage, invalidArgument, isBerthError } from '../base/errors.ts';
@@ -23,9 +19,8 @@ import { isRegistryError, type RegistryClient } from '../remotes/registry-client
 import { MEDIA_TYPE, isIndexMediaType, parseManifest, ManifestError, type Descriptor, type ImageIndex } from '../spec/distribution.ts';
 import { ociArchitecture, type OciImageConfig } from '../spec/oci-image.ts';
 import { familiarName, familiarString, parseReference, type Reference } from '../spec/reference.ts';
-import type { PartialBlobs, PartialWriter } from '../store/content/partial-blobs.ts';
-import type { StagedLayer } from '../store/snapshot/snapshotter.ts';
-import { LayerPipeline } from './layer-pipeline.ts';
+import type { PartialBlobs } from '../store/content/partial-blobs.ts';
+import { maybeDecompress } from '../store/diff/decompress.ts';
 import type { DistMetadata } from './dist-metadata.ts';
 import type { ImageService } from './image-service.ts';
 import { layerProgress, layerStatus, shortId, status, throttled, type ProgressSink } from './progress.ts';
@@ -69,56 +64,11 @@ export interface PullResult {
   upToDate: boolean;
 }
 
-type FlightEvent = { kind: 'status'; status: string } | { kind: 'progress'; status: 'Downloading' | 'Extracting'; current: number; total: number };
+type FlightEvent = { kind: 'status'; status: string } | { kind: 'progress'; current: number; total: number };
 
-/**
- * What a layer flight leaves for the pulls that joined it: the staged unpack, which exactly one of them commits (the
- * others, if their chain differs, unpack again from the diffID blob). Dropped when the last holder lets go unused.
- */
-class LayerSlot {
-  private staged: StagedLayer | undefined;
-  private holders = 0;
-
-  hold(): void {
-    this.holders++;
-  }
-
-  /** Set by the flight when the layer is staged. */
-  set(staged: StagedLayer): void {
-    this.staged = staged;
-    if (this.holders === 0) void this.drop();
-  }
-
-  /** The staged layer, for one committer; undefined when another pull took it (or the flight staged none). */
-  claim(): StagedLayer | undefined {
-    const s = this.staged;
-    this.staged = undefined;
-    return s;
-  }
-
-  release(): void {
-    if (--this.holders === 0) void this.drop();
-  }
-
-  private async drop(): Promise<void> {
-    await this.claim()?.discard().catch(() => {});
-  }
-}
-
-/** Compressed bytes gathered before one write into a layer pipeline. */
-const FEED_BATCH = 1 << 20;
-
-/** Failures that another attempt would not change (a layer that does not decompress or unpack). */
-const verdicts = new WeakSet<object>();
-function verdict(e: unknown): unknown {
-  if (typeof e === 'object' && e !== null) verdicts.add(e);
-  return e;
-}
-
-/** One download (+ decompression and unpacking of a layer) shared by every pull that needs the same digest. */
+/** One download (+ decompression into the diffID blob) shared by every pull that needs the same digest. */
 class Flight {
   readonly digest: string;
-  readonly slot = new LayerSlot();
   readonly promise: Promise<void>;
   private readonly listeners = new Set<(e: FlightEvent) => void>();
   private last: FlightEvent | undefined;
@@ -240,7 +190,6 @@ export function selectManifest(index: ImageIndex, want: Platform): Descriptor | 
 
 /** Whether a failure is worth another attempt (network trouble, 5xx, 429), not a verdict (digest, 4xx). */
 function retryable(e: unknown): boolean {
-  if (typeof e === 'object' && e !== null && verdicts.has(e)) return false;
   if (isRegistryError(e)) return e.status === 0 || e.status === 429 || e.status >= 500;
   if (isBerthError(e)) return false;
   return true; // socket errors while streaming the body
@@ -349,7 +298,6 @@ export class Puller {
     const onAbort = () => ac.abort(opts.signal!.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let downloaded = false;
-    let slots: Promise<LayerSlot | undefined>[] = [];
     try {
       // Which layers are already here (both the unpacked layer and its tar).
       const present: boolean[] = [];
@@ -358,44 +306,36 @@ export class Puller {
         present.push(have);
         say(have ? layerStatus('Already exists', shortId(l.digest)) : layerStatus('Pulling fs layer', shortId(l.digest)));
       }
-      // Start every missing layer now (the semaphore limits downloads); each is unpacked into a staged dir as its
-      // bytes arrive, and registered below strictly in layer order.
+      // Start every missing download now (the semaphore limits them); extraction follows in order.
       const fetches = layers.map((l, i) => {
-        if (present[i]) return Promise.resolve(undefined);
+        if (present[i]) return Promise.resolve();
         downloaded = true;
         const lid = shortId(l.digest);
-        const reportDownload = throttled((c, t) => say(layerProgress('Downloading', lid, c, t)));
-        const reportExtract = throttled((c, t) => say(layerProgress('Extracting', lid, c, t)));
+        const report = throttled((c, t) => say(layerProgress('Downloading', lid, c, t)));
         const p = this.fetchLayer(blobClients, remote.path, l, diffIds[i]!, scopes, ac.signal, (e) => {
-          if (e.kind === 'progress') (e.status === 'Extracting' ? reportExtract : reportDownload)(e.current, e.total, e.current >= e.total);
+          if (e.kind === 'progress') report(e.current, e.total, e.current >= e.total);
           else say(layerStatus(e.status, lid));
         });
         p.catch(() => {});
         return p;
       });
-      slots = fetches;
       parent = null;
       const sizes: number[] = [];
       for (const [i, l] of layers.entries()) {
         const chainId = chains[i]!;
         if (!present[i]) {
-          const slot = await fetches[i]!;
+          await fetches[i]!;
           const lid = shortId(l.digest);
           await this.layerLocks.run(chainId, async () => {
             if (await snap.hasLayer(chainId)) return;
+            const total = (await images.content.info(diffIds[i]!))?.size ?? 0;
+            say(layerProgress('Extracting', lid, 0, total));
             let applied;
             try {
-              const staged = slot?.claim();
-              if (staged) {
-                applied = await snap.commitStaged(staged, { parent, chainId, signal: ac.signal });
-              } else {
-                // Staged for another chain (a concurrent pull of the same blob took it): unpack the diffID blob again
-                // (GNU tar reads the file itself; the same bytes are hashed and scanned in parallel).
-                const total = (await images.content.info(diffIds[i]!))?.size ?? 0;
-                say(layerProgress('Extracting', lid, 0, total));
-                applied = await snap.applyLayer({ parent, chainId, tar: { file: images.content.blobPath(diffIds[i]!) }, signal: ac.signal });
-                say(layerProgress('Extracting', lid, total, total));
-              }
+              // GNU tar reads the diffID blob itself (no pipe through this process); the same bytes are hashed and
+              // scanned from the page cache in parallel.
+              applied = await snap.applyLayer({ parent, chainId, tar: { file: images.content.blobPath(diffIds[i]!) }, signal: ac.signal });
+              say(layerProgress('Extracting', lid, total, total));
             } catch (e) {
               if (ac.signal.aborted) throw e;
               throw invalidArgument(`failed to register layer: ${errorMessage(e)}`, 'invalid_layer');
@@ -445,8 +385,6 @@ export class Puller {
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       for (const u of unpin) u();
-      // Staged layers nobody committed are dropped once every pull holding them is done.
-      for (const p of slots) p.then((slot) => slot?.release(), () => {});
     }
   }
 
@@ -483,76 +421,32 @@ export class Puller {
     await flight.join(listener, signal);
   }
 
-  /**
-   * Ensures the layer's uncompressed tar (diffID) is in the content store and returns the slot holding its staged
-   * unpack (the caller must release() it once its pull is over).
-   */
-  private async fetchLayer(clients: RegistryClient[], repo: string, desc: Descriptor, diffId: string, scopes: string[], signal: AbortSignal, listener: (e: FlightEvent) => void): Promise<LayerSlot> {
-    const flight = this.flight(`layer:${desc.digest}`, (f) => this.layerFlight(f, clients, repo, desc, diffId, scopes));
-    flight.slot.hold();
-    try {
-      await flight.join(listener, signal);
-    } catch (e) {
-      flight.slot.release();
-      throw e;
-    }
-    return flight.slot;
-  }
-
-  /** Download (or read what is here), decompress, unpack into a staged dir and keep the diffID blob: one pass. */
-  private async layerFlight(f: Flight, clients: RegistryClient[], repo: string, desc: Descriptor, diffId: string, scopes: string[]): Promise<void> {
+  /** Ensures the layer's uncompressed tar (diffID) is in the content store. */
+  private async fetchLayer(clients: RegistryClient[], repo: string, desc: Descriptor, diffId: string, scopes: string[], signal: AbortSignal, listener: (e: FlightEvent) => void): Promise<void> {
     const content = this.o.images.content;
-    const snapshotter = this.o.images.snapshotter;
-    const signal = f.ac.signal;
-    let staged: StagedLayer;
     if (await content.has(diffId)) {
-      // The tar is here (the layer itself is not, or its chain differs): unpack that file.
-      f.emit({ kind: 'status', status: 'Download complete' });
-      const total = (await content.info(diffId))?.size ?? 0;
-      f.emit({ kind: 'progress', status: 'Extracting', current: 0, total });
-      try {
-        staged = await snapshotter.stageLayer({ tar: { file: content.blobPath(diffId) }, signal });
-      } catch (e) {
-        if (signal.aborted) throw e;
-        throw invalidArgument(`failed to register layer: ${errorMessage(e)}`, 'invalid_layer');
-      }
-      if (staged.diffId !== diffId) {
-        await staged.discard();
-        throw invalidArgument(`failed to register layer: blob ${diffId} does not hash to its name (${staged.diffId})`, 'digest_mismatch');
-      }
-      f.emit({ kind: 'progress', status: 'Extracting', current: total, total });
-    } else {
-      const open = () => LayerPipeline.start({ snapshotter, content, signal });
-      let pipeline: LayerPipeline;
-      let fromStore = false;
-      if (await content.has(desc.digest)) {
-        // Already verified and committed (a blob fetched by an older daemon): feed it from the store.
-        fromStore = true;
-        pipeline = await open();
-        try {
-          for await (const chunk of (await content.readStream(desc.digest)) as AsyncIterable<Buffer>) await pipeline.write(chunk);
-        } catch (e) {
-          await pipeline.abort(e);
-          throw e;
-        }
-        f.emit({ kind: 'status', status: 'Download complete' });
-      } else {
-        pipeline = (await this.download(f, clients, repo, desc, scopes, open))!;
-      }
-      // The download is over: what remains is tar's tail, the diffID check and the blob's fsync.
-      f.emit({ kind: 'progress', status: 'Extracting', current: pipeline.fed, total: desc.size });
-      try {
-        staged = await pipeline.finish(diffId);
-      } catch (e) {
-        if (signal.aborted) throw e;
-        if (isBerthError(e) && e.code === 'digest_mismatch') throw invalidArgument(`failed to register layer: layer ${desc.digest} does not match its diffID ${diffId}: ${e.message}`, 'digest_mismatch');
-        throw invalidArgument(`failed to register layer: ${errorMessage(e)}`, 'invalid_layer');
-      } finally {
-        if (fromStore && desc.digest !== diffId) await content.delete(desc.digest).catch(() => {});
-      }
-      f.emit({ kind: 'progress', status: 'Extracting', current: desc.size, total: desc.size });
+      listener({ kind: 'status', status: 'Download complete' });
+      return;
     }
-    f.slot.set(staged);
+    const flight = this.flight(`layer:${desc.digest}`, async (f) => {
+      if (!(await content.has(diffId))) {
+        if (!(await content.has(desc.digest))) await this.download(f, clients, repo, desc, scopes);
+        else f.emit({ kind: 'status', status: 'Download complete' });
+        // Decompression (gzip, zstd or none) straight into a verified diffID blob.
+        const { stream } = await maybeDecompress(await content.readStream(desc.digest), { signal: f.ac.signal });
+        try {
+          await content.ingest(stream, { expected: { digest: diffId }, signal: f.ac.signal });
+        } catch (e) {
+          if (isBerthError(e, 'invalid_argument')) throw invalidArgument(`failed to register layer: layer ${desc.digest} does not match its diffID ${diffId}: ${e.message}`, 'digest_mismatch');
+          throw e;
+        } finally {
+          if (desc.digest !== diffId) await content.delete(desc.digest).catch(() => {});
+        }
+      } else {
+        f.emit({ kind: 'status', status: 'Download complete' });
+      }
+    });
+    await flight.join(listener, signal);
   }
 
   private flight(key: string, run: (f: Flight) => Promise<void>): Flight {
@@ -567,12 +461,8 @@ export class Puller {
     return f;
   }
 
-  /**
-   * Downloads a blob into the partial area (resuming), verifies it and commits it. With `pipe` the bytes also go
-   * through a layer pipeline as they arrive (kept prefix first); the verified partial is then dropped instead of
-   * committed, and the pipeline of the successful attempt is returned for the caller to finish.
-   */
-  private async download(f: Flight, clients: RegistryClient[], repo: string, desc: Descriptor, scopes: string[], pipe?: () => Promise<LayerPipeline>): Promise<LayerPipeline | undefined> {
+  /** Downloads a blob into the partial area (resuming), verifies it and commits it. */
+  private async download(f: Flight, clients: RegistryClient[], repo: string, desc: Descriptor, scopes: string[]): Promise<void> {
     const signal = f.ac.signal;
     if (!this.downloads.tryAcquire()) {
       f.emit({ kind: 'status', status: 'Waiting' });
@@ -585,7 +475,8 @@ export class Puller {
         // Later attempts move on to the next endpoint (the origin after a mirror).
         const client = clients[Math.min(attempt - 1, clients.length - 1)]!;
         try {
-          return await this.downloadOnce(f, client, repo, desc, scopes, signal, pipe);
+          await this.downloadOnce(f, client, repo, desc, scopes, signal);
+          return;
         } catch (e) {
           if (signal.aborted || !retryable(e) || attempt >= attempts) throw e;
           this.o.log?.warn('blob download failed, retrying', { digest: desc.digest, attempt, error: errorMessage(e) });
@@ -599,91 +490,41 @@ export class Puller {
     }
   }
 
-  private async downloadOnce(f: Flight, client: RegistryClient, repo: string, desc: Descriptor, scopes: string[], signal: AbortSignal, pipe?: () => Promise<LayerPipeline>): Promise<LayerPipeline | undefined> {
+  private async downloadOnce(f: Flight, client: RegistryClient, repo: string, desc: Descriptor, scopes: string[], signal: AbortSignal): Promise<void> {
     const partials = this.o.partials;
-    let pipeline = pipe ? await pipe() : undefined;
-    // A pipeline failure (bad gzip, tar refusing the layer, a disk error) is a verdict: no retry, the partial goes. The
-    // download still runs to its end first, so that corrupt bytes are reported as the digest mismatch they are.
-    let pipeError: unknown;
-    // Network chunks (≤ 64 KiB) are gathered into ~1 MiB before they go in: one decompressor call per MiB, not 16.
-    let gathered: Buffer[] = [];
-    let gatheredBytes = 0;
-    const feed = async (chunk: Buffer | undefined) => {
-      if (!pipeline || pipeError !== undefined) return;
-      if (chunk) {
-        gathered.push(chunk);
-        gatheredBytes += chunk.length;
-        if (gatheredBytes < FEED_BATCH) return;
-      }
-      if (gathered.length === 0) return;
-      const batch = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
-      gathered = [];
-      gatheredBytes = 0;
-      try {
-        await pipeline.write(batch);
-      } catch (e) {
-        if (signal.aborted) throw e;
-        pipeError = e;
-      }
-    };
-    let w: PartialWriter | undefined;
+    const w = await partials.writer(desc.digest, { signal });
     let committed = false;
-    let dropPartial = false;
     try {
-      w = await partials.writer(desc.digest, { signal, onPrefix: pipeline ? feed : undefined });
-      const restart = async () => {
-        await w!.reset();
-        pipeError = undefined;
-        gathered = [];
-        gatheredBytes = 0;
-        if (pipeline) {
-          await pipeline.abort();
-          pipeline = await pipe!();
-        }
-      };
       let offset = w.offset;
       if (offset > desc.size) {
-        await restart();
+        await w.reset();
         offset = 0;
       }
       if (offset < desc.size || desc.size === 0) {
         this.fetchCount.set(desc.digest, (this.fetchCount.get(desc.digest) ?? 0) + 1);
         const { stream, partial } = await client.openBlob(repo, desc.digest, { offset, scopes, signal });
-        if (offset > 0 && !partial) await restart();
-        f.emit({ kind: 'progress', status: 'Downloading', current: w.offset, total: desc.size });
+        if (offset > 0 && !partial) await w.reset();
+        f.emit({ kind: 'progress', current: w.offset, total: desc.size });
         try {
           for await (const chunk of stream as AsyncIterable<Buffer>) {
             signal.throwIfAborted();
             if (w.offset + chunk.length > desc.size) {
               throw invalidArgument(`size mismatch for ${desc.digest}: more than ${desc.size} bytes`, 'size_mismatch');
             }
-            if (pipeline) await Promise.all([w.write(chunk), feed(chunk)]);
-            else await w.write(chunk);
-            f.emit({ kind: 'progress', status: 'Downloading', current: w.offset, total: desc.size });
+            await w.write(chunk);
+            f.emit({ kind: 'progress', current: w.offset, total: desc.size });
           }
         } finally {
           stream.destroy();
         }
         if (w.offset < desc.size) throw new Error(`unexpected EOF: got ${w.offset} of ${desc.size} bytes of ${desc.digest}`);
       }
-      await feed(undefined);
       f.emit({ kind: 'status', status: 'Verifying Checksum' });
-      // A layer's compressed bytes are consumed already: verified, then dropped rather than committed.
-      await w.commit(desc.size, { keep: !pipeline });
+      await w.commit(desc.size);
       committed = true;
-      if (pipeError !== undefined) {
-        const msg = `failed to register layer: ${errorMessage(pipeError)}`;
-        throw verdict(invalidArgument(msg, isBerthError(pipeError) ? pipeError.code : 'invalid_layer'));
-      }
       f.emit({ kind: 'status', status: 'Download complete' });
-      return pipeline;
-    } catch (e) {
-      dropPartial = !signal.aborted && verdicts.has(e as object);
-      await pipeline?.abort(e);
-      throw e;
     } finally {
-      if (!committed) await w?.close().catch(() => {});
-      if (dropPartial) await partials.remove(desc.digest);
+      if (!committed) await w.close().catch(() => {});
     }
   }
 }

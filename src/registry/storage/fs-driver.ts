@@ -75,8 +75,7 @@ export class FsDriver implements StorageDriver {
     const end = length === undefined ? st.size : Math.min(st.size, offset + length);
     // createReadStream's end is inclusive; an empty range must still be an empty stream.
     if (end <= offset) return Readable.from([]);
-    // 1 MiB reads: blobs are served whole or in big ranges; 64 KiB reads cost 16× the threadpool round trips.
-    return createReadStream(p, { start: offset, end: end - 1, highWaterMark: 1 << 20 });
+    return createReadStream(p, { start: offset, end: end - 1 });
   }
 
   async writer(path: string, opts: { append?: boolean } = {}): Promise<FileWriter> {

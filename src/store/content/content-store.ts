@@ -14,7 +14,6 @@ import { Readable } from 'node:stream';
 import { invalidArgument, notFound } from '../../base/errors.ts';
 import { assertDigest, digestHex } from '../../base/digest.ts';
 import { fsyncDir } from '../../sys/atomic-file.ts';
-import { WriteBehind } from './write-behind.ts';
 
 /** Bytes between early writeback kicks of a big ingest. */
 const SYNC_EVERY = 16 << 20;
@@ -36,19 +35,6 @@ export interface BlobReader {
 export interface BlobWriter {
   ingest(stream: NodeJS.ReadableStream | Uint8Array, opts?: IngestOptions): Promise<BlobInfo>;
   delete(digest: string): Promise<void>;
-}
-
-/**
- * A blob written by a caller that hashes the bytes elsewhere (a pull hashes the uncompressed layer while it is
- * unpacked): write() in order, then commit() with the digest the caller vouches for, or abort().
- */
-export interface BlobFileWriter {
-  readonly size: number;
-  write(chunk: Uint8Array): Promise<void>;
-  /** fsyncs and moves the file to its content address (checking only the size). */
-  commit(vouched: { digest: string; size: number }): Promise<BlobInfo>;
-  /** Removes the file; a no-op after commit. */
-  abort(): Promise<void>;
 }
 
 export interface IngestOptions {
@@ -161,66 +147,6 @@ export class ContentStore implements BlobReader, BlobWriter {
     }
     await fsyncDir(this.blobDir);
     return { digest: expected.digest, size: expected.size };
-  }
-
-  async writer(): Promise<BlobFileWriter> {
-    const tmp = join(this.ingestDir, randomBytes(12).toString('hex'));
-    const fh = await open(tmp, 'wx', 0o444);
-    const out = new WriteBehind(fh);
-    let size = 0;
-    let synced = 0;
-    let syncing: Promise<void> | undefined;
-    let state: 'open' | 'closed' | 'done' = 'open';
-    const close = async () => {
-      if (state !== 'open') return;
-      state = 'closed';
-      await out.flush().catch(() => {});
-      await syncing?.catch(() => {});
-      await fh.close();
-    };
-    return {
-      get size() {
-        return size;
-      },
-      write: async (chunk: Uint8Array) => {
-        size += chunk.length;
-        await out.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        // Early writeback, as in ingest(): the final fsync is then not one long tail.
-        if (size - synced >= SYNC_EVERY && !syncing) {
-          synced = size;
-          syncing = fh.datasync().finally(() => void (syncing = undefined));
-        }
-      },
-      commit: async (vouched: { digest: string; size: number }) => {
-        assertDigest(vouched.digest);
-        if (state !== 'open') throw new Error('blob writer already closed');
-        try {
-          await out.flush();
-          await syncing;
-          await fh.sync();
-        } finally {
-          await close();
-        }
-        if (size !== vouched.size) {
-          await unlink(tmp).catch(() => {});
-          throw invalidArgument(`size mismatch for ${vouched.digest}: got ${size} bytes, expected ${vouched.size}`, 'size_mismatch');
-        }
-        if (await this.has(vouched.digest)) {
-          await unlink(tmp).catch(() => {});
-        } else {
-          await rename(tmp, this.blobPath(vouched.digest));
-          await fsyncDir(this.blobDir);
-        }
-        state = 'done';
-        return { digest: vouched.digest, size };
-      },
-      abort: async () => {
-        if (state === 'done') return;
-        await close().catch(() => {});
-        state = 'done';
-        await unlink(tmp).catch(() => {});
-      },
-    };
   }
 
   async ingest(input: NodeJS.ReadableStream | Uint8Array, opts: IngestOptions = {}): Promise<BlobInfo> {

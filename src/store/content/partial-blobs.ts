@@ -15,7 +15,6 @@ import { digestHex } from '../../base/digest.ts';
 import { invalidArgument } from '../../base/errors.ts';
 import { fsyncDir } from '../../sys/atomic-file.ts';
 import type { BlobInfo, ContentStore } from './content-store.ts';
-import { WriteBehind } from './write-behind.ts';
 
 export const DEFAULT_PARTIAL_TTL_MS = 24 * 3600 * 1000;
 
@@ -25,11 +24,8 @@ export interface PartialWriter {
   write(chunk: Buffer): Promise<void>;
   /** Drops the kept bytes (the server ignored the Range and sends everything again). */
   reset(): Promise<void>;
-  /**
-   * Verifies size and digest and moves the blob into the store (`keep: false`: deletes it instead, for bytes the
-   * caller already consumed as they came). A mismatch deletes the partial and throws.
-   */
-  commit(expectedSize?: number, opts?: { keep?: boolean }): Promise<BlobInfo>;
+  /** Verifies size and digest and moves the blob into the store. A mismatch deletes the partial and throws. */
+  commit(expectedSize?: number): Promise<BlobInfo>;
   /** Closes the file and keeps the bytes for a later resume. */
   close(): Promise<void>;
 }
@@ -88,20 +84,16 @@ export class PartialBlobs {
     await unlink(this.path(digest)).catch(() => {});
   }
 
-  /**
-   * Opens (or creates) the partial for `digest`, hashing what is already there; `onPrefix` sees those kept bytes in
-   * order as they are hashed (a pull feeds them to its decompressor before continuing with the network).
-   */
-  async writer(digest: string, opts: { signal?: AbortSignal; onPrefix?: (chunk: Buffer) => Promise<void> | void } = {}): Promise<PartialWriter> {
+  /** Opens (or creates) the partial for `digest`, hashing what is already there. */
+  async writer(digest: string, opts: { signal?: AbortSignal } = {}): Promise<PartialWriter> {
     const path = this.path(digest);
     let hash = createHash('sha256');
     let offset = 0;
     const existing = await this.size(digest);
     if (existing > 0) {
-      for await (const c of createReadStream(path, { end: existing - 1, signal: opts.signal, highWaterMark: 1 << 20 })) {
+      for await (const c of createReadStream(path, { end: existing - 1, signal: opts.signal })) {
         hash.update(c as Buffer);
         offset += (c as Buffer).length;
-        if (opts.onPrefix) await opts.onPrefix(c as Buffer);
       }
     }
     let fh: FileHandle = await open(path, 'a', 0o600);
@@ -110,36 +102,24 @@ export class PartialBlobs {
     }
     const store = this.store;
     let closed = false;
-    // Chunks are hashed at once and written behind (see write-behind.ts).
-    let out = new WriteBehind(fh);
-    const settle = () => out.flush();
     const w: PartialWriter = {
       get offset() {
         return offset;
       },
       async write(chunk: Buffer) {
+        await fh.write(chunk);
         hash.update(chunk);
         offset += chunk.length;
-        await out.write(chunk);
       },
       async reset() {
-        await settle();
         await fh.truncate(0);
         await fh.close();
         fh = await open(path, 'a', 0o600);
-        out = new WriteBehind(fh);
         hash = createHash('sha256');
         offset = 0;
       },
-      async commit(expectedSize?: number, copts: { keep?: boolean } = {}) {
-        try {
-          await settle();
-        } catch (e) {
-          closed = true;
-          await fh.close().catch(() => {});
-          throw e;
-        }
-        if (copts.keep !== false) await fh.sync();
+      async commit(expectedSize?: number) {
+        await fh.sync();
         await fh.close();
         closed = true;
         const got = `sha256:${(hash as Hash).digest('hex')}`;
@@ -150,7 +130,7 @@ export class PartialBlobs {
           }
           throw invalidArgument(`digest mismatch: got ${got}, expected ${digest}`, 'digest_mismatch');
         }
-        if (copts.keep === false || (await store.has(digest))) {
+        if (await store.has(digest)) {
           await unlink(path).catch(() => {});
         } else {
           await chmod(path, 0o444);
@@ -162,7 +142,6 @@ export class PartialBlobs {
       async close() {
         if (closed) return;
         closed = true;
-        await settle().catch(() => {});
         await fh.sync().catch(() => {});
         await fh.close();
       },

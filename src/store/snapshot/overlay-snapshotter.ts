@@ -10,10 +10,8 @@
 //   ROOT/overlay/l/<26 chars>               -> ../layers/<chainhex>/diff (short lowerdirs for deep stacks)
 //   ROOT/overlay/containers/<key>/{upper,work,parent}
 //   ROOT/overlay/empty                      the lower of containers without an image layer
-//   ROOT/overlay/tmp/<random>               unpacks (staged layers) and deletions in flight; swept at open
+//   ROOT/overlay/tmp/<random>               unpacks and deletions in flight; swept at open
 // A layer or container dir only appears (by rename from tmp/) once complete, so a crash never leaves half of one.
-// stageLayer does the expensive part (unpack, whiteouts, size) in tmp/ without needing the parent, so a pull stages
-// its layers in parallel; commitStaged (in layer order) writes parent/diffid/size/link and renames the dir in.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
@@ -25,7 +23,7 @@ import { mountOverlay, unmount } from '../../sys/mount.ts';
 import { dirSize } from '../diff/dir-size.ts';
 import { convertWhiteoutsForOverlay, unpackTar } from '../diff/unpack-tar.ts';
 import { hashOnly, validKey } from './snapshot-common.ts';
-import type { AppliedLayer, ApplyLayerOptions, CommitStagedOptions, LayerInfo, MountPlan, Snapshotter, StagedLayer, StageLayerOptions } from './snapshotter.ts';
+import type { AppliedLayer, ApplyLayerOptions, LayerInfo, MountPlan, Snapshotter } from './snapshotter.ts';
 
 interface StoredLayer extends LayerInfo {
   link: string;
@@ -40,37 +38,6 @@ function newLinkId(): string {
   let s = '';
   for (const b of bytes) s += LINK_ALPHABET[b % LINK_ALPHABET.length];
   return s;
-}
-
-/** A diff dir under tmp/ waiting for commitStaged. */
-class OverlayStaged implements StagedLayer {
-  readonly owner: OverlaySnapshotter;
-  readonly diffId: string;
-  readonly tarSize: number;
-  readonly size: number;
-  private dir: string | undefined;
-
-  constructor(owner: OverlaySnapshotter, dir: string, diffId: string, tarSize: number, size: number) {
-    this.owner = owner;
-    this.dir = dir;
-    this.diffId = diffId;
-    this.tarSize = tarSize;
-    this.size = size;
-  }
-
-  /** Hands the directory to its one committer. */
-  take(): string {
-    const dir = this.dir;
-    if (dir === undefined) throw conflict('staged layer already committed or discarded', 'layer_staged_gone');
-    this.dir = undefined;
-    return dir;
-  }
-
-  async discard(): Promise<void> {
-    const dir = this.dir;
-    this.dir = undefined;
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  }
 }
 
 export class OverlaySnapshotter implements Snapshotter {
@@ -151,47 +118,23 @@ export class OverlaySnapshotter implements Snapshotter {
       const existing = await this.readLayer(assertDigest(opts.chainId));
       if (existing) return hashOnly(opts, existing);
     }
-    const staged = await this.stageLayer({ tar: opts.tar, signal: opts.signal });
-    return this.commitStaged(staged, { parent: opts.parent, chainId: opts.chainId, signal: opts.signal });
-  }
-
-  /** Unpacks into tmp/<random>/diff with whiteouts in overlay form: a layer's diff dir never depends on its parent. */
-  async stageLayer(opts: StageLayerOptions): Promise<StagedLayer> {
     const tmp = this.tmpDir();
     try {
       await mkdir(join(tmp, 'diff'), { recursive: true });
       const res = await unpackTar(opts.tar, join(tmp, 'diff'), { signal: opts.signal });
-      await convertWhiteoutsForOverlay(join(tmp, 'diff'), res.whiteoutEntries, { signal: opts.signal });
-      const size = await dirSize(join(tmp, 'diff'), { signal: opts.signal });
-      opts.signal?.throwIfAborted();
-      return new OverlayStaged(this, tmp, res.diffId, res.tarSize, size);
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
-  }
-
-  async commitStaged(staged: StagedLayer, opts: CommitStagedOptions): Promise<AppliedLayer> {
-    if (!(staged instanceof OverlayStaged) || staged.owner !== this) throw invalidArgument('not a layer staged by this snapshotter');
-    const tmp = staged.take();
-    try {
-      if (opts.parent !== null && !(await this.hasLayer(opts.parent))) {
-        throw notFound(`parent layer ${opts.parent} does not exist`, 'layer_not_found');
-      }
-      const chainId = chainIdOf(opts.parent, staged.diffId);
+      const chainId = chainIdOf(opts.parent, res.diffId);
       if (opts.chainId !== undefined && opts.chainId !== chainId) {
         throw invalidArgument(`layer chain id mismatch: got ${chainId}, expected ${opts.chainId}`, 'digest_mismatch');
       }
       const existing = await this.readLayer(chainId);
       if (existing) return { chainId, diffId: existing.diffId, size: existing.size, existed: true };
+      await convertWhiteoutsForOverlay(join(tmp, 'diff'), res.whiteoutEntries, { signal: opts.signal });
+      const size = await dirSize(join(tmp, 'diff'), { signal: opts.signal });
       const link = newLinkId();
-      // Four small files in one directory: written (and fsynced) together, before the rename publishes them.
-      await Promise.all([
-        writeFileAtomic(join(tmp, 'parent'), opts.parent ?? ''),
-        writeFileAtomic(join(tmp, 'diffid'), staged.diffId),
-        writeFileAtomic(join(tmp, 'size'), String(staged.size)),
-        writeFileAtomic(join(tmp, 'link'), link),
-      ]);
+      await writeFileAtomic(join(tmp, 'parent'), opts.parent ?? '');
+      await writeFileAtomic(join(tmp, 'diffid'), res.diffId);
+      await writeFileAtomic(join(tmp, 'size'), String(size));
+      await writeFileAtomic(join(tmp, 'link'), link);
       opts.signal?.throwIfAborted();
       try {
         await rename(tmp, this.layerDir(chainId));
@@ -205,7 +148,7 @@ export class OverlaySnapshotter implements Snapshotter {
         throw e;
       }
       await this.ensureLink(chainId, link);
-      return { chainId, diffId: staged.diffId, size: staged.size };
+      return { chainId, diffId: res.diffId, size };
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -65,12 +65,6 @@ export function snapshotterContract(label: string, open: (root: string) => Promi
       await rm(root, { recursive: true, force: true });
     });
 
-    async function tarFile(data: Buffer): Promise<string> {
-      const f = join(await mkdtemp(join(root, 'tar-')), 'layer.tar');
-      await writeFile(f, data);
-      return f;
-    }
-
     async function target(): Promise<string> {
       const t = await mkdtemp(join(root, 'mnt-'));
       targets.push(t);
@@ -218,61 +212,6 @@ export function snapshotterContract(label: string, open: (root: string) => Promi
       await rm(src, { recursive: true });
       await s.removeLayer(l2.chainId);
       await s.removeLayer(l1.chainId);
-    });
-
-    it('stages layers in parallel (any order, no parent needed) and commits them in order', async () => {
-      const before = (await s.listLayers()).sort();
-      const lowerTar = await makeLayerTar({ 'p/': null, 'p/keep': 'lower', 'p/drop': 'gone', 'q/old': 'old' }, root);
-      const upperTar = await makeLayerTar({ 'p/.wh.drop': '', 'q/.wh..wh..opq': '', 'q/fresh': 'fresh', 'top.txt': 'top' }, root);
-      // The upper layer is staged first; neither needs its parent to exist yet.
-      const [upper, lower] = await Promise.all([
-        s.stageLayer({ tar: Readable.from([upperTar]) }),
-        s.stageLayer({ tar: { file: await tarFile(lowerTar) } }),
-      ]);
-      assert.equal(upper.diffId, sha(upperTar));
-      assert.equal(upper.tarSize, upperTar.length);
-      assert.equal(lower.diffId, sha(lowerTar));
-      assert.deepEqual((await s.listLayers()).sort(), before, 'staged layers are not visible');
-      await assert.rejects(s.commitStaged(upper, { parent: sha(lowerTar) }), /does not exist/);
-      // A failed commit consumed it: stage the upper one again.
-      const upper2 = await s.stageLayer({ tar: Readable.from([upperTar]) });
-      const l = await s.commitStaged(lower, { parent: null, chainId: sha(lowerTar) });
-      assert.equal(l.chainId, sha(lowerTar));
-      assert.ok(!l.existed);
-      await assert.rejects(s.commitStaged(lower, { parent: null }), /already committed/);
-      const wantTop = chainIdOf(l.chainId, sha(upperTar));
-      const u = await s.commitStaged(upper2, { parent: l.chainId, chainId: wantTop });
-      assert.equal(u.chainId, wantTop);
-      assert.equal(u.diffId, sha(upperTar));
-      assert.deepEqual(await s.layerInfo(u.chainId), { chainId: u.chainId, parent: l.chainId, diffId: u.diffId, size: u.size });
-
-      // Committing an existing layer again: `existed`, nothing changes; a wrong chain id claim is refused.
-      const again = await s.stageLayer({ tar: Readable.from([lowerTar]) });
-      assert.equal((await s.commitStaged(again, { parent: null })).existed, true);
-      const wrong = await s.stageLayer({ tar: Readable.from([upperTar]) });
-      await assert.rejects(s.commitStaged(wrong, { parent: null, chainId: wantTop }), /mismatch/);
-      // Discarded or failed stages leave nothing.
-      const dropped = await s.stageLayer({ tar: Readable.from([upperTar]) });
-      await dropped.discard();
-      await dropped.discard();
-      await assert.rejects(s.commitStaged(dropped, { parent: l.chainId }), /already committed or discarded/);
-      await assert.rejects(s.stageLayer({ tar: Readable.from([Buffer.alloc(2048, 0x41)]) }));
-      assert.deepEqual((await s.listLayers()).sort(), [...before, l.chainId, u.chainId].sort());
-
-      await s.prepare('staged', u.chainId);
-      const mnt = await target();
-      await s.mount('staged', mnt);
-      try {
-        assert.deepEqual((await readdir(join(mnt, 'p'))).sort(), ['keep']);
-        assert.deepEqual((await readdir(join(mnt, 'q'))).sort(), ['fresh']);
-        assert.equal(await readFile(join(mnt, 'top.txt'), 'utf8'), 'top');
-      } finally {
-        await s.unmount('staged', mnt);
-      }
-      await s.remove('staged');
-      await s.removeLayer(u.chainId);
-      await s.removeLayer(l.chainId);
-      assert.deepEqual((await s.listLayers()).sort(), before);
     });
 
     it('rejects unsafe keys', async () => {

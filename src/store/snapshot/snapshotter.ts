@@ -35,32 +35,6 @@ export interface AppliedLayer {
   existed?: boolean;
 }
 
-export interface StageLayerOptions {
-  /** An UNCOMPRESSED layer tar, as a stream or a file on disk. */
-  tar: NodeJS.ReadableStream | LayerTarFile;
-  signal?: AbortSignal;
-}
-
-/**
- * A layer unpacked (whiteouts converted, size measured where the driver can) but not yet visible: the expensive half
- * of applyLayer, which needs no parent, so any number can be staged in parallel. commitStaged makes it a layer.
- */
-export interface StagedLayer {
-  /** sha256 of the uncompressed tar (every byte of the stream). */
-  readonly diffId: string;
-  /** Bytes of the uncompressed tar. */
-  readonly tarSize: number;
-  /** Removes the staged data; a no-op once committed or discarded. */
-  discard(): Promise<void>;
-}
-
-export interface CommitStagedOptions {
-  parent: string | null;
-  /** The expected chain id: a mismatch rejects (and discards) the staged layer. */
-  chainId?: string;
-  signal?: AbortSignal;
-}
-
 export interface LayerInfo {
   chainId: string;
   parent: string | null;
@@ -77,14 +51,6 @@ export interface Snapshotter {
    * partial layer. Applying a layer that already exists is a no-op returning the existing one.
    */
   applyLayer(opts: ApplyLayerOptions): Promise<AppliedLayer>;
-  /**
-   * applyLayer in two halves. stageLayer unpacks a tar into a private staging area (parallel-safe, parent-free; a
-   * failure leaves nothing). commitStaged registers it as chainIdOf(parent, diffId) on top of `parent` (which must
-   * exist): cheap for overlay (metadata + rename), a copy of the parent for vfs. It consumes the staged layer whether
-   * it succeeds or throws; when that layer already exists it returns it with `existed` and drops the staged copy.
-   */
-  stageLayer(opts: StageLayerOptions): Promise<StagedLayer>;
-  commitStaged(staged: StagedLayer, opts: CommitStagedOptions): Promise<AppliedLayer>;
   /** Removes one layer (not its parents). Callers ensure no image, container or child layer still uses it. */
   removeLayer(chainId: string): Promise<void>;
   /** Chain ids of all stored layers. */

@@ -7,7 +7,7 @@
 //   ROOT/vfs/layers/<chainhex>/{parent,diffid,size,total}   size: this layer's bytes; total: the whole rootfs
 //   ROOT/vfs/containers/<key>/rootfs    the container's writable copy (bind-mounted as its root)
 //   ROOT/vfs/containers/<key>/parent
-//   ROOT/vfs/tmp/<random>               work in flight (staged layers: layer/, unpacked alone); swept at open
+//   ROOT/vfs/tmp/<random>               work in flight; swept at open
 
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
@@ -20,42 +20,10 @@ import { bindMount, unmount } from '../../sys/mount.ts';
 import { dirSize } from '../diff/dir-size.ts';
 import { applyWhiteoutsInPlace, unpackTar } from '../diff/unpack-tar.ts';
 import { hashOnly, validKey } from './snapshot-common.ts';
-import type { AppliedLayer, ApplyLayerOptions, CommitStagedOptions, LayerInfo, MountPlan, Snapshotter, StagedLayer, StageLayerOptions } from './snapshotter.ts';
+import type { AppliedLayer, ApplyLayerOptions, LayerInfo, MountPlan, Snapshotter } from './snapshotter.ts';
 
 interface StoredLayer extends LayerInfo {
   total: number;
-}
-
-/** A layer unpacked alone under tmp/<random>/layer, waiting for commitStaged to merge it over its parent's copy. */
-class VfsStaged implements StagedLayer {
-  readonly owner: VfsSnapshotter;
-  readonly diffId: string;
-  readonly tarSize: number;
-  readonly whiteoutEntries: readonly string[];
-  readonly names: ReadonlySet<string>;
-  private dir: string | undefined;
-
-  constructor(owner: VfsSnapshotter, dir: string, diffId: string, tarSize: number, whiteoutEntries: string[], names: Set<string>) {
-    this.owner = owner;
-    this.dir = dir;
-    this.diffId = diffId;
-    this.tarSize = tarSize;
-    this.whiteoutEntries = whiteoutEntries;
-    this.names = names;
-  }
-
-  take(): string {
-    const dir = this.dir;
-    if (dir === undefined) throw conflict('staged layer already committed or discarded', 'layer_staged_gone');
-    this.dir = undefined;
-    return dir;
-  }
-
-  async discard(): Promise<void> {
-    const dir = this.dir;
-    this.dir = undefined;
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  }
 }
 
 export class VfsSnapshotter implements Snapshotter {
@@ -143,55 +111,31 @@ export class VfsSnapshotter implements Snapshotter {
       const existing = await this.readLayer(assertDigest(opts.chainId));
       if (existing) return hashOnly(opts, existing);
     }
-    const staged = await this.stageLayer({ tar: opts.tar, signal: opts.signal });
-    return this.commitStaged(staged, { parent: opts.parent, chainId: opts.chainId, signal: opts.signal });
-  }
-
-  /**
-   * Unpacks into an empty tmp/<random>/layer (never onto the parent's copy: GNU tar follows symlinks it finds on disk,
-   * so a lower layer's `a -> /tmp` would let this layer's `a/x`, or a hard link through `a`, reach the host).
-   */
-  async stageLayer(opts: StageLayerOptions): Promise<StagedLayer> {
     const tmp = this.tmpDir();
     try {
-      await mkdir(join(tmp, 'layer'), { recursive: true });
-      const res = await unpackTar(opts.tar, join(tmp, 'layer'), { signal: opts.signal, collectNames: true });
-      opts.signal?.throwIfAborted();
-      return new VfsStaged(this, tmp, res.diffId, res.tarSize, res.whiteoutEntries, res.names!);
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
-  }
-
-  /** Copies the parent's rootfs next to the staged layer, merges the layer over it and applies its whiteouts. */
-  async commitStaged(staged: StagedLayer, opts: CommitStagedOptions): Promise<AppliedLayer> {
-    if (!(staged instanceof VfsStaged) || staged.owner !== this) throw invalidArgument('not a layer staged by this snapshotter');
-    const tmp = staged.take();
-    try {
-      if (opts.parent !== null && !(await this.hasLayer(opts.parent))) {
-        throw notFound(`parent layer ${opts.parent} does not exist`, 'layer_not_found');
-      }
-      const chainId = chainIdOf(opts.parent, staged.diffId);
+      await mkdir(tmp, { recursive: true });
+      const rootfs = join(tmp, 'rootfs');
+      const parentTotal = await this.copyParent(opts.parent, rootfs);
+      // Unpacked into an empty directory first, never onto the parent's copy: GNU tar follows symlinks it finds on
+      // disk, so a lower layer's `a -> /tmp` would let this layer's `a/x` (or a hard link through `a`) reach the host.
+      const fresh = join(tmp, 'layer');
+      await mkdir(fresh);
+      const res = await unpackTar(opts.tar, fresh, { signal: opts.signal, collectNames: true });
+      const chainId = chainIdOf(opts.parent, res.diffId);
       if (opts.chainId !== undefined && opts.chainId !== chainId) {
         throw invalidArgument(`layer chain id mismatch: got ${chainId}, expected ${opts.chainId}`, 'digest_mismatch');
       }
       const existing = await this.readLayer(chainId);
       if (existing) return { chainId, diffId: existing.diffId, size: existing.size, existed: true };
-      const rootfs = join(tmp, 'rootfs');
-      const parentTotal = await this.copyParent(opts.parent, rootfs);
-      await mergeTree(join(tmp, 'layer'), rootfs, opts.signal);
-      await applyWhiteoutsInPlace(rootfs, staged.whiteoutEntries, staged.names, { signal: opts.signal });
+      await mergeTree(fresh, rootfs, opts.signal);
+      await applyWhiteoutsInPlace(rootfs, res.whiteoutEntries, res.names!, { signal: opts.signal });
       const total = await dirSize(rootfs, { signal: opts.signal });
       // A copy cannot tell this layer's bytes from its parents'; the growth is the closest honest number.
       const size = Math.max(0, total - parentTotal);
-      await rm(join(tmp, 'layer'), { recursive: true, force: true });
-      await Promise.all([
-        writeFileAtomic(join(tmp, 'parent'), opts.parent ?? ''),
-        writeFileAtomic(join(tmp, 'diffid'), staged.diffId),
-        writeFileAtomic(join(tmp, 'size'), String(size)),
-        writeFileAtomic(join(tmp, 'total'), String(total)),
-      ]);
+      await writeFileAtomic(join(tmp, 'parent'), opts.parent ?? '');
+      await writeFileAtomic(join(tmp, 'diffid'), res.diffId);
+      await writeFileAtomic(join(tmp, 'size'), String(size));
+      await writeFileAtomic(join(tmp, 'total'), String(total));
       opts.signal?.throwIfAborted();
       try {
         await rename(tmp, this.layerDir(chainId));
@@ -203,7 +147,7 @@ export class VfsSnapshotter implements Snapshotter {
         }
         throw e;
       }
-      return { chainId, diffId: staged.diffId, size };
+      return { chainId, diffId: res.diffId, size };
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
