@@ -6,6 +6,7 @@
 // created and removed with it; at daemon start `restore` rebuilds what running containers and live networks need
 // and removes what the rest held. The iptables chains are a function of the records (iptables-rules.ts).
 import { randomBytes } from 'node:crypto';
+import { labelMatches, parseFilters } from '../spec/filters.ts';
 import { BerthError, conflict, errorMessage, forbidden, invalidArgument, isBerthError, notFound } from '../base/errors.ts';
 import { newId, resolveByIdOrName } from '../base/ids.ts';
 import { KeyedMutex } from '../base/keyed-mutex.ts';
@@ -97,30 +98,6 @@ export interface EndpointConfigBody {
 const NETNS_DIR = '/run/netns';
 const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-function parseFilterArg(raw: string | undefined): Record<string, string[]> {
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw invalidArgument(`invalid filter: ${raw}`, 'invalid_filter');
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidArgument(`invalid filter: ${raw}`);
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (Array.isArray(v)) out[k] = v.map(String);
-    else if (v && typeof v === 'object') out[k] = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
-    else throw invalidArgument(`invalid filter: ${raw}`);
-  }
-  return out;
-}
-
-function labelMatches(labels: Record<string, string>, expr: string): boolean {
-  const i = expr.indexOf('=');
-  if (i < 0) return expr in labels;
-  return labels[expr.slice(0, i)] === expr.slice(i + 1);
-}
 
 /** "80/tcp" → port and protocol. */
 function parsePortKey(key: string): { port: number; proto: 'tcp' | 'udp' | 'sctp' } {
@@ -750,7 +727,7 @@ export class NetworkService {
   }
 
   list(filters?: string): Record<string, unknown>[] {
-    const f = parseFilterArg(filters);
+    const f = parseFilters(filters);
     for (const k of Object.keys(f)) {
       if (!['name', 'id', 'driver', 'label', 'type', 'scope', 'dangling'].includes(k)) throw invalidArgument(`invalid filter '${k}'`, 'invalid_filter');
     }
@@ -882,7 +859,7 @@ export class NetworkService {
   }
 
   async prune(filters?: string): Promise<{ NetworksDeleted: string[] | null }> {
-    const f = parseFilterArg(filters);
+    const f = parseFilters(filters);
     const until = f.until?.[0];
     const cutoff = until ? untilToMs(until) : undefined;
     const deleted: string[] = [];
